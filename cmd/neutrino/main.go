@@ -1,0 +1,100 @@
+// Command neutrino is the appliance: one binary that runs a node of the
+// topology (run), validates a topology (check), runs captures through a
+// node offline (replay), and reads a running node (show).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "run a node of the topology until SIGINT/SIGTERM", cmdRun},
+		{"check", "validate a topology file; touches nothing on the system", cmdCheck},
+		{"replay", "run pcap captures through a node offline and write what leaves each port", cmdReplay},
+		{"show", "read a running node: ports, fdb, counters", cmdShow},
+	}
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "neutrino: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `neutrino: Neutron's br-int, br-tun, router, DHCP and security groups in one userspace process.
+
+Usage: neutrino COMMAND [flags] [args]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "neutrino COMMAND -h" for a command's flags and an example.
+`)
+}
+
+// newFlags returns a flag set whose -h prints the command's help: what it
+// does, its flags, and an example.
+func newFlags(name, synopsis, about, example string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: neutrino %s %s\n\n%s\n", name, synopsis, about)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprint(out, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+		fmt.Fprintf(out, "\nExample:\n%s\n", example)
+	}
+	return fs
+}
+
+// flagError turns a parse error into an exit status: -h prints the help
+// to stdout and exits 0; a bad flag (already reported by the flag package
+// with the usage) exits 2.
+func flagError(fs *flag.FlagSet, err error, stdout io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	return 2
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"neutrino/control"
+	"neutrino/datapath"
+)
+
+const runAbout = `Runs one node of the topology until SIGINT or SIGTERM: creates a TAP device
+for every port with attach: tap (with the port's MAC and the network's MTU),
+binds AF_PACKET to the interfaces of attach: existing ports and uplinks, and
+switches frames between them. Without TOPOLOGY it runs the embedded default:
+network demo (10.0.0.0/24) with ports vm1 (tapvm1, 10.0.0.11) and vm2
+(tapvm2, 10.0.0.12). An invalid topology starts nothing. TAP devices the node
+created are removed when it stops. Needs root (CAP_NET_ADMIN).
+
+While it runs, "neutrino show ports|fdb|counters" reads it over the control
+socket.`
+
+const runExample = `  sudo neutrino run                                   # the embedded default topology
+  sudo neutrino run --node compute01 lab.yaml         # one node of a multi-node lab`
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run", "[--node NAME] [--socket PATH] [TOPOLOGY]", runAbout, runExample, stdout, stderr)
+	node := fs.String("node", "", "the node of the topology to run (default: the only node)")
+	socket := fs.String("socket", "", "control socket path (default /run/neutrino/NODE.sock)")
+	verbose := fs.Bool("v", false, "log debug messages too")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagError(fs, err, stdout)
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "neutrino run: one TOPOLOGY at most, got %d arguments\n", len(pos))
+		return 2
+	}
+	path := ""
+	if len(pos) == 1 {
+		path = pos[0]
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	spec, source, err := loadSpec(path, *node)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *socket == "" {
+		*socket = defaultSocket(spec.Node)
+	}
+	// The control socket first: a second node on the same socket must
+	// fail before it creates any device.
+	ctl, err := control.Listen(*socket, nil, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "neutrino run: %v\n", err)
+		return 1
+	}
+	log.Info("starting node", "node", spec.Node, "topology", source, "ports", len(spec.Ports), "socket", *socket)
+	n, err := datapath.New(spec, datapath.Options{Logger: log})
+	if err != nil {
+		ctl.Close()
+		fmt.Fprintf(stderr, "neutrino run: %v\n", err)
+		return 1
+	}
+	ctl.SetHandlers(showHandlers(n))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan struct{})
+	go func() {
+		ctl.Serve(ctx)
+		close(served)
+	}()
+	log.Info("node running; stop with Ctrl-C", "node", spec.Node)
+	err = n.Run(ctx)
+	<-served
+	if err != nil {
+		log.Error("stopping", "err", err)
+		return 1
+	}
+	log.Info("node stopped; devices it created are removed", "node", spec.Node)
+	return 0
+}
+
+func defaultSocket(node string) string { return "/run/neutrino/" + node + ".sock" }
+
+// showHandlers are the control socket's commands.
+func showHandlers(n *datapath.Node) map[string]control.Handler {
+	return map[string]control.Handler{
+		"ports":    func() (any, error) { return n.Ports(), nil },
+		"fdb":      func() (any, error) { return n.FDB(), nil },
+		"counters": func() (any, error) { return n.Counters(), nil },
+	}
+}

@@ -1,0 +1,41 @@
+package datapath
+
+import "sync/atomic"
+
+// portCounters are one port's counters. Receive counters are written by
+// the port's own reader only; transmit counters by every reader, once per
+// flushed batch.
+type portCounters struct {
+	rxFrames, rxBytes, rxDrops atomic.Uint64
+	txFrames, txBytes, txDrops atomic.Uint64
+}
+
+// PortCounters is a snapshot of one port's counters.
+type PortCounters struct {
+	Port     string `json:"port"`
+	RxFrames uint64 `json:"rx_frames"`
+	RxBytes  uint64 `json:"rx_bytes"`
+	RxDrops  uint64 `json:"rx_drops"`
+	TxFrames uint64 `json:"tx_frames"`
+	TxBytes  uint64 `json:"tx_bytes"`
+	TxDrops  uint64 `json:"tx_drops"`
+}
+
+// Counters is a snapshot of the node's counters.
+type Counters struct {
+	Ports []PortCounters    `json:"ports"`
+	Drops map[string]uint64 `json:"drops"` // per reason, only those seen
+	FDB   map[string]uint64 `json:"fdb"`   // learning statistics
+}
+
+func (c *portCounters) snapshot(name string) PortCounters {
+	return PortCounters{
+		Port:     name,
+		RxFrames: c.rxFrames.Load(),
+		RxBytes:  c.rxBytes.Load(),
+		RxDrops:  c.rxDrops.Load(),
+		TxFrames: c.txFrames.Load(),
+		TxBytes:  c.txBytes.Load(),
+		TxDrops:  c.txDrops.Load(),
+	}
+}

@@ -1,0 +1,134 @@
+package datapath
+
+import (
+	"errors"
+
+	"neutrino/link"
+	"neutrino/packet"
+)
+
+// egress writes one port's queue as one batch.
+func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
+	if p.down.Load() {
+		n.dropOut(p, q, ReasonPortDown)
+		return
+	}
+	ready := w.ready[:0]
+	tagged := w.tagged[:0]
+	usedSegs := 0
+	for _, b := range q {
+		var vid uint16
+		tag := false
+		if p.trunk != nil {
+			var ok bool
+			vid, tag, ok = p.trunk.Egress(b.Meta.LVID)
+			if !ok {
+				n.dropOne(p, b, ReasonNoTag)
+				continue
+			}
+		}
+		if canTake(p.caps, b) {
+			if !b.Meta.GSO.IsGSO() && b.Len() > p.maxFrame {
+				n.dropOne(p, b, ReasonMTUExceeded)
+				continue
+			}
+			if tag {
+				pushTag(b, vid)
+				tagged = append(tagged, b)
+			}
+			ready = append(ready, b)
+			if tr := b.Meta.Trace; tr != nil {
+				tr.Addf(p.element(), "output", "%s%s", wireTag(tag, vid), gsoDetail(b))
+			}
+			continue
+		}
+		if !b.Meta.GSO.IsGSO() {
+			// A partial checksum the egress can't finish: finish it
+			// here. The frame stays valid for every other egress.
+			if err := packet.CompleteChecksum(b); err != nil {
+				n.dropOne(p, b, ReasonSegmentError)
+				continue
+			}
+			if b.Len() > p.maxFrame {
+				n.dropOne(p, b, ReasonMTUExceeded)
+				continue
+			}
+			if tag {
+				pushTag(b, vid)
+				tagged = append(tagged, b)
+			}
+			ready = append(ready, b)
+			if tr := b.Meta.Trace; tr != nil {
+				tr.Addf(p.element(), "output", "%s checksum completed", wireTag(tag, vid))
+			}
+			continue
+		}
+		// A super-frame the egress can't take: segment it into scratch
+		// buffers. Flush what is ready first when scratch runs short.
+		segs := w.scratch()
+		if usedSegs+maxSegments/2 > len(segs) {
+			n.write(p, ready)
+			ready = ready[:0]
+			usedSegs = 0
+		}
+		k, err := packet.Segment(b, segs[usedSegs:])
+		if err != nil {
+			n.dropOne(p, b, ReasonSegmentError)
+			continue
+		}
+		if tr := b.Meta.Trace; tr != nil {
+			tr.Addf(p.element(), "output", "%s segmented into %d frames", wireTag(tag, vid), k)
+		}
+		for _, s := range segs[usedSegs : usedSegs+k] {
+			s.Meta.Time = b.Meta.Time
+			s.Meta.LVID = b.Meta.LVID
+			if tag {
+				pushTag(s, vid)
+			}
+			ready = append(ready, s)
+		}
+		usedSegs += k
+	}
+	n.write(p, ready)
+	for _, b := range tagged {
+		popTag(b)
+	}
+	w.ready = ready[:0]
+	w.tagged = tagged[:0]
+}
+
+// write hands a batch to the port's endpoint and counts the outcome.
+func (n *Node) write(p *port, ready []*packet.Buffer) {
+	if len(ready) == 0 {
+		return
+	}
+	k, err := p.ep.WriteBatch(ready)
+	var bytes uint64
+	for _, b := range ready[:k] {
+		bytes += uint64(b.Len())
+	}
+	p.c.txFrames.Add(uint64(k))
+	p.c.txBytes.Add(bytes)
+	if errors.Is(err, link.ErrDeviceGone) {
+		n.portGone(p, err)
+	}
+	if err != nil && k < len(ready) {
+		n.dropOut(p, ready[k:], ReasonTxError)
+	}
+}
+
+// dropOne counts a frame dropped on egress.
+func (n *Node) dropOne(p *port, b *packet.Buffer, r Reason) {
+	n.drop(r)
+	p.c.txDrops.Add(1)
+	if tr := b.Meta.Trace; tr != nil {
+		tr.Add(p.element(), "drop", r.String())
+	}
+}
+
+// dropOut counts frames dropped on egress.
+func (n *Node) dropOut(p *port, q []*packet.Buffer, r Reason) {
+	for _, b := range q {
+		n.dropOne(p, b, r)
+	}
+}

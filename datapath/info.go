@@ -1,0 +1,117 @@
+package datapath
+
+import (
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// PortInfo describes one port for `neutrino show ports`.
+type PortInfo struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Device  string `json:"device"`
+	Attach  string `json:"attach"`
+	MAC     string `json:"mac,omitempty"`
+	Network string `json:"network,omitempty"`
+	LVID    uint16 `json:"lvid,omitempty"`
+	VLANs   string `json:"vlans,omitempty"` // uplinks: what each network looks like on the wire
+	MTU     int    `json:"mtu"`
+	State   string `json:"state"`
+}
+
+// FDBEntry is one learned MAC for `neutrino show fdb`.
+type FDBEntry struct {
+	Port    string        `json:"port"`
+	LVID    uint16        `json:"lvid"`
+	Network string        `json:"network"`
+	MAC     string        `json:"mac"`
+	Age     time.Duration `json:"age_ns"`
+}
+
+// Ports describes the node's ports in topology order.
+func (n *Node) Ports() []PortInfo {
+	out := make([]PortInfo, 0, len(n.ports))
+	for _, p := range n.ports {
+		s := p.spec
+		pi := PortInfo{
+			Name: s.Name, Kind: s.Kind.String(), Device: s.Device, Attach: s.Attach.String(),
+			Network: s.Network, LVID: s.LVID, MTU: p.maxFrame - 14, State: "up",
+		}
+		if len(s.MAC) > 0 {
+			pi.MAC = s.MAC.String()
+		}
+		if p.trunk != nil {
+			pi.MTU -= 4
+			pi.VLANs = n.uplinkVLANs(s)
+		}
+		if p.down.Load() {
+			pi.State = "gone"
+		}
+		out = append(out, pi)
+	}
+	return out
+}
+
+// uplinkVLANs renders an uplink's networks: "ext-net=untagged,prov=vid 101".
+func (n *Node) uplinkVLANs(s PortSpec) string {
+	var parts []string
+	if s.Untagged != 0 {
+		parts = append(parts, n.networkName(s.Untagged)+"=untagged")
+	}
+	vids := make([]int, 0, len(s.Tags))
+	for vid := range s.Tags {
+		vids = append(vids, int(vid))
+	}
+	sort.Ints(vids)
+	for _, vid := range vids {
+		parts = append(parts, n.networkName(s.Tags[uint16(vid)])+"=vid "+strconv.Itoa(vid))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (n *Node) networkName(lvid uint16) string {
+	if nw := n.spec.network(lvid); nw != nil {
+		return nw.Name
+	}
+	return "?"
+}
+
+// FDB lists the learned MACs, like `ovs-appctl fdb/show br-int`.
+func (n *Node) FDB() []FDBEntry {
+	entries := n.sw.Entries(n.clock.Now())
+	out := make([]FDBEntry, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, FDBEntry{
+			Port:    n.ports[e.Port].spec.Name,
+			LVID:    e.LVID,
+			Network: n.networkName(e.LVID),
+			MAC:     macString(e.MAC),
+			Age:     e.Age,
+		})
+	}
+	return out
+}
+
+func macString(m [6]byte) string { return net.HardwareAddr(m[:]).String() }
+
+// Counters snapshots every counter of the node.
+func (n *Node) Counters() Counters {
+	c := Counters{Drops: map[string]uint64{}, FDB: map[string]uint64{}}
+	for _, p := range n.ports {
+		c.Ports = append(c.Ports, p.c.snapshot(p.spec.Name))
+	}
+	for r := Reason(1); r < NumReasons; r++ {
+		if v := n.drops[r].Load(); v != 0 {
+			c.Drops[r.String()] = v
+		}
+	}
+	st := n.sw.Stats()
+	c.FDB["learned"] = st.Learned
+	c.FDB["moved"] = st.Moved
+	c.FDB["aged"] = st.Aged
+	c.FDB["entries"] = uint64(len(n.sw.Entries(n.clock.Now())))
+	return c
+}

@@ -1,0 +1,147 @@
+package datapath
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"neutrino/internal/clock"
+	"neutrino/link"
+	l2switch "neutrino/switch"
+)
+
+// Opener opens the endpoint of a port.
+type Opener func(PortSpec) (link.Endpoint, error)
+
+// Options are the node's collaborators and knobs; zero values are defaults.
+type Options struct {
+	Clock          clock.Clock   // default: the real clock
+	Logger         *slog.Logger  // default: slog.Default()
+	Open           Opener        // default: TAP devices and AF_PACKET sockets
+	AgingTime      time.Duration // FDB aging; default 300 s
+	MaxMACsPerPort int           // default 1024
+	BatchSize      int           // frames per read; default 64
+}
+
+// Node is one running node: its ports, its br-int and its counters.
+type Node struct {
+	spec  *Spec
+	ports []*port
+	sw    *l2switch.Switch
+	clock clock.Clock
+	log   *slog.Logger
+	batch int
+	drops [NumReasons]atomic.Uint64
+}
+
+// port is one port of the node with its endpoint.
+type port struct {
+	id       l2switch.PortID
+	spec     PortSpec
+	ep       link.Endpoint
+	caps     link.Caps
+	trunk    *l2switch.Trunk // uplinks only
+	maxFrame int             // largest frame without GSO: MTU + Ethernet header (+ tag on uplinks)
+	down     atomic.Bool
+	c        portCounters
+}
+
+// New opens an endpoint for every port of spec and builds br-int. When
+// any endpoint fails to open, those already opened are closed again (TAP
+// devices created are removed) and nothing is left behind.
+func New(spec *Spec, opts Options) (*Node, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Open == nil {
+		opts.Open = OpenDevice
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 64
+	}
+	if len(spec.Ports) > int(^l2switch.PortID(0)) {
+		return nil, fmt.Errorf("node %s: too many ports (%d)", spec.Node, len(spec.Ports))
+	}
+	n := &Node{
+		spec:  spec,
+		clock: opts.Clock,
+		log:   opts.Logger,
+		batch: opts.BatchSize,
+		sw:    l2switch.New(l2switch.Config{AgingTime: opts.AgingTime, MaxMACsPerPort: opts.MaxMACsPerPort}),
+	}
+	membership := make(l2switch.Membership, len(spec.Ports))
+	for i, ps := range spec.Ports {
+		ep, err := opts.Open(ps)
+		if err != nil {
+			err = fmt.Errorf("%s %s (%s): %w", ps.Kind, ps.Name, ps.Device, err)
+			return nil, errors.Join(err, n.Close())
+		}
+		p := &port{id: l2switch.PortID(i), spec: ps, ep: ep, caps: ep.Caps()}
+		mtu := ps.MTU
+		if mtu == 0 {
+			mtu = ep.MTU()
+		}
+		p.maxFrame = mtu + 14
+		if ps.Kind == PortUplink {
+			p.maxFrame += 4
+			trunk, err := l2switch.NewTrunk(ps.Untagged, ps.Tags)
+			if err != nil {
+				return nil, errors.Join(fmt.Errorf("uplink %s: %w", ps.Name, err), ep.Close(), n.Close())
+			}
+			p.trunk = trunk
+			for _, lvid := range uplinkVLANs(ps) {
+				membership[p.id] = append(membership[p.id], lvid)
+			}
+		} else {
+			membership[p.id] = []uint16{ps.LVID}
+		}
+		n.ports = append(n.ports, p)
+		n.log.Info("port up", "kind", ps.Kind.String(), "name", ps.Name, "device", ps.Device,
+			"attach", ps.Attach.String(), "mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
+	}
+	if err := n.sw.SetMembership(membership); err != nil {
+		return nil, errors.Join(err, n.Close())
+	}
+	return n, nil
+}
+
+// uplinkVLANs lists the local VLANs an uplink carries.
+func uplinkVLANs(ps PortSpec) []uint16 {
+	var l []uint16
+	if ps.Untagged != 0 {
+		l = append(l, ps.Untagged)
+	}
+	for _, lvid := range ps.Tags {
+		l = append(l, lvid)
+	}
+	return l
+}
+
+// Close closes every endpoint (removing the TAP devices the node created).
+func (n *Node) Close() error {
+	var errs []error
+	for _, p := range n.ports {
+		if err := p.ep.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", p.spec.Kind, p.spec.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PortIndex returns the index of the port or uplink named name.
+func (n *Node) PortIndex(name string) (int, bool) {
+	for i, p := range n.ports {
+		if p.spec.Name == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// drop counts a dropped frame against the port and the reason.
+func (n *Node) drop(r Reason) { n.drops[r].Add(1) }

@@ -1,0 +1,101 @@
+package datapath
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"neutrino/link"
+	"neutrino/packet"
+)
+
+// Run reads every port until ctx is done, then closes the endpoints (the
+// TAP devices the node created go away) and returns.
+func (n *Node) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, p := range n.ports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.readLoop(ctx, p)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.ageLoop(ctx)
+	}()
+	<-ctx.Done()
+	err := n.Close()
+	wg.Wait()
+	return err
+}
+
+// readLoop is one port's reader: batches in, run to completion.
+func (n *Node) readLoop(ctx context.Context, p *port) {
+	w := n.NewWorker(n.batch)
+	bufs := make([]*packet.Buffer, n.batch)
+	for i := range bufs {
+		bufs[i] = packet.NewBuffer(packet.MaxFrame)
+	}
+	failures := 0
+	for {
+		k, err := p.ep.ReadBatch(bufs)
+		if k > 0 {
+			n.Process(w, int(p.id), bufs[:k])
+			failures = 0
+		}
+		if err == nil {
+			continue
+		}
+		switch {
+		case ctx.Err() != nil, errors.Is(err, link.ErrClosed), errors.Is(err, io.EOF):
+			return
+		case errors.Is(err, link.ErrDeviceGone):
+			n.portGone(p, err)
+			return
+		}
+		// Anything else is unexpected: report the first, back off, and
+		// give up on the port when it keeps failing.
+		failures++
+		if failures == 1 {
+			n.log.Warn("read failed", "port", p.spec.Name, "device", p.spec.Device, "err", err)
+		}
+		if failures >= 100 {
+			n.portGone(p, err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// portGone marks a port down and reports it, once.
+func (n *Node) portGone(p *port, err error) {
+	if p.down.Swap(true) {
+		return
+	}
+	n.sw.FlushPort(p.id)
+	n.log.Error("port stopped: its device is gone; the other ports go on",
+		"port", p.spec.Name, "device", p.spec.Device, "err", err)
+}
+
+// ageLoop expires FDB entries in the background; lookups already ignore
+// expired entries, this only reclaims them.
+func (n *Node) ageLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n.sw.Expire(n.clock.Now())
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package datapath
+
+import "net"
+
+// PortKind says what a port of the node is.
+type PortKind uint8
+
+// Port kinds.
+const (
+	// PortVM is a Neutron port: a VM's or namespace's interface on one
+	// network (br-int access port with the network's local VLAN).
+	PortVM PortKind = iota
+	// PortUplink is a physical bridge's interface, where flat and vlan
+	// networks leave the node.
+	PortUplink
+)
+
+func (k PortKind) String() string {
+	if k == PortUplink {
+		return "uplink"
+	}
+	return "port"
+}
+
+// Attach says how a port's device is reached.
+type Attach uint8
+
+// Attachments.
+const (
+	// AttachTAP: a TAP device the node creates (or attaches to when it
+	// exists already), with the port's MAC address.
+	AttachTAP Attach = iota
+	// AttachExisting: AF_PACKET on an existing interface, promiscuous.
+	AttachExisting
+)
+
+func (a Attach) String() string {
+	if a == AttachExisting {
+		return "existing"
+	}
+	return "tap"
+}
+
+// PortSpec is one port of the node, resolved from the topology.
+type PortSpec struct {
+	Name    string // port or uplink name, as in the topology
+	Kind    PortKind
+	Attach  Attach
+	Device  string           // TAP device or interface name
+	MAC     net.HardwareAddr // the port's address (TAP devices get it)
+	MTU     int              // largest L3 packet; the network's MTU for VM ports
+	Network string           // VM ports: the network
+	LVID    uint16           // VM ports: the network's local VLAN
+
+	// Uplinks: the flat network's local VLAN (0 when none) and, for vlan
+	// networks, the 802.1Q id on the wire -> local VLAN.
+	Untagged uint16
+	Tags     map[uint16]uint16
+}
+
+// NetworkSpec is one network present on the node.
+type NetworkSpec struct {
+	Name     string
+	Type     string // local | flat | vlan | vxlan
+	Segment  uint32 // VLAN id or VNI; 0 for flat and local
+	Physical string // uplink name for flat and vlan
+	MTU      int
+	LVID     uint16 // host-local VLAN on br-int
+}
+
+// Spec is what a node is made of.
+type Spec struct {
+	Node     string
+	Networks []NetworkSpec
+	Ports    []PortSpec
+}
+
+// network returns the network with the given local VLAN.
+func (s *Spec) network(lvid uint16) *NetworkSpec {
+	for i := range s.Networks {
+		if s.Networks[i].LVID == lvid {
+			return &s.Networks[i]
+		}
+	}
+	return nil
+}

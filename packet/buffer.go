@@ -1,0 +1,89 @@
+package packet
+
+import "neutrino/packet/header"
+
+// Headroom is the room kept in front of every frame: enough for a VXLAN
+// outer header (14+20+8+8 bytes), an 802.1Q tag and a virtio-net header.
+const Headroom = 96
+
+// MaxFrame is the largest frame a Buffer holds: a 64 KB TCP super-frame
+// with its Ethernet header and one VLAN tag.
+const MaxFrame = 65535 + header.EthernetLen + header.VLANTagLen
+
+// Buffer is one frame. Data()[0] is the first byte of the Ethernet header.
+type Buffer struct {
+	b   []byte // backing store; the frame is b[off : off+n]
+	off int
+	n   int
+
+	// Meta is what the datapath knows about the frame besides its bytes.
+	Meta Meta
+}
+
+// Meta is the per-frame metadata that travels with a Buffer.
+type Meta struct {
+	Layout header.Layout // filled once by header.Parse
+	GSO    GSO           // offload state from the virtio-net header
+	Time   int64         // receive or capture time, Unix nanoseconds
+	InPort uint16        // index of the port the frame came in on
+	LVID   uint16        // local VLAN of the frame inside the node, 0 until classified
+	Trace  *Trace        // non-nil when the frame is traced
+}
+
+// NewBuffer returns a buffer that holds frames of up to size bytes after
+// Headroom bytes of headroom.
+func NewBuffer(size int) *Buffer {
+	return &Buffer{b: make([]byte, Headroom+size), off: Headroom}
+}
+
+// Data returns the frame.
+func (p *Buffer) Data() []byte { return p.b[p.off : p.off+p.n] }
+
+// Len returns the frame length.
+func (p *Buffer) Len() int { return p.n }
+
+// Space returns the whole area after the headroom, for a reader to fill;
+// follow it with SetLen.
+func (p *Buffer) Space() []byte { return p.b[Headroom:] }
+
+// Cap returns the largest frame the buffer holds after Reset.
+func (p *Buffer) Cap() int { return len(p.b) - Headroom }
+
+// SetLen resets the frame to start after the headroom with n bytes.
+func (p *Buffer) SetLen(n int) {
+	p.off = Headroom
+	p.n = n
+}
+
+// Reset empties the buffer and clears its metadata.
+func (p *Buffer) Reset() {
+	p.off = Headroom
+	p.n = 0
+	p.Meta = Meta{}
+}
+
+// Headroom returns how many bytes can still be pushed in front of the frame.
+func (p *Buffer) Headroom() int { return p.off }
+
+// Push grows the frame by n bytes at the front and returns them. It panics
+// if the headroom is exhausted: callers push only what Headroom reserves.
+func (p *Buffer) Push(n int) []byte {
+	p.off -= n
+	p.n += n
+	return p.b[p.off : p.off+n]
+}
+
+// Pull removes n bytes from the front of the frame.
+func (p *Buffer) Pull(n int) {
+	p.off += n
+	p.n -= n
+}
+
+// Truncate shortens the frame to n bytes.
+func (p *Buffer) Truncate(n int) { p.n = n }
+
+// SetData replaces the frame by a copy of b, after the headroom.
+func (p *Buffer) SetData(b []byte) {
+	p.off = Headroom
+	p.n = copy(p.b[Headroom:], b)
+}

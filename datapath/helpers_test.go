@@ -8,6 +8,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"neutrino/configs"
 	"neutrino/link"
 	"neutrino/link/mem"
 )
@@ -79,4 +80,18 @@ func udpFrame(t testing.TB, src, dst net.HardwareAddr, vid uint16, payload int) 
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// loadTestSpec loads a topology file and resolves a node of it.
+func loadTestSpec(t testing.TB, path, node string) *Spec {
+	t.Helper()
+	topo, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := topo.Node(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return SpecFromView(v)
 }

@@ -50,7 +50,8 @@ func (n *Node) ingress(w *Worker, p *port, b *packet.Buffer, now int64) {
 	lvid := p.spec.LVID
 	if p.trunk != nil {
 		var ok bool
-		lvid, ok = p.trunk.Ingress(tagged, l.TCI&header.MaxVID)
+		vid := l.TCI & header.MaxVID
+		lvid, ok = p.trunk.Ingress(tagged, vid)
 		if !ok {
 			n.dropIn(p, b, ReasonUnknownVLAN)
 			return
@@ -60,7 +61,7 @@ func (n *Node) ingress(w *Worker, p *port, b *packet.Buffer, now int64) {
 			header.Parse(b.Data(), l)
 		}
 		if tr != nil {
-			tr.Addf(p.element(), "classify", "%s -> local vlan %d", wireTag(tagged, l.TCI&header.MaxVID), lvid)
+			tr.Addf(p.element(), "classify", "%s -> local vlan %d", wireTag(tagged, vid), lvid)
 		}
 	} else if tagged {
 		n.dropIn(p, b, ReasonTaggedOnAccess)

@@ -182,8 +182,13 @@ func frameSummary(d []byte) string {
 	if len(d) < 14 {
 		return fmt.Sprintf("%d bytes (runt)", len(d))
 	}
-	return fmt.Sprintf("%s > %s, ethertype 0x%02x%02x, %d bytes",
-		net.HardwareAddr(d[6:12]), net.HardwareAddr(d[0:6]), d[12], d[13], len(d))
+	tag, size := "", len(d)
+	if d[12] == 0x81 && d[13] == 0x00 && len(d) >= 18 {
+		tag = fmt.Sprintf(" vlan %d", (int(d[14])<<8|int(d[15]))&0xfff)
+		d = append(d[:12:12], d[16:]...)
+	}
+	return fmt.Sprintf("%s > %s%s, ethertype 0x%02x%02x, %d bytes",
+		net.HardwareAddr(d[6:12]), net.HardwareAddr(d[0:6]), tag, d[12], d[13], size)
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -48,6 +48,10 @@ func traceForward(tr *packet.Trace, n *Node, lvid uint16, eth []byte, d l2switch
 	case l2switch.Unicast:
 		tr.Addf("br-int", "forward", "%s vlan %d -> %s", dst, lvid, n.ports[d.Port].spec.Name)
 	case l2switch.Flood:
-		tr.Addf("br-int", "flood", "%s vlan %d -> %d ports", dst, lvid, len(n.sw.FloodPorts(lvid))-1)
+		if k := len(n.sw.FloodPorts(lvid)) - 1; k == 1 {
+			tr.Addf("br-int", "flood", "%s vlan %d -> 1 port", dst, lvid)
+		} else {
+			tr.Addf("br-int", "flood", "%s vlan %d -> %d ports", dst, lvid, k)
+		}
 	}
 }

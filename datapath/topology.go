@@ -1,0 +1,51 @@
+package datapath
+
+import (
+	"neutrino/configs"
+)
+
+// SpecFromView resolves a node's slice of the topology into the ports and
+// networks the datapath builds: one VM port per Neutron port of the node,
+// one uplink port per uplink, each with its local VLANs.
+func SpecFromView(v *configs.NodeView) *Spec {
+	s := &Spec{Node: v.Node.Name}
+	for _, nn := range v.Networks {
+		s.Networks = append(s.Networks, NetworkSpec{
+			Name: nn.Name, Type: string(nn.Type), Segment: uint32(nn.Segment),
+			Physical: nn.Physical, MTU: nn.MTU, LVID: nn.LVID,
+		})
+	}
+	for _, p := range v.Ports {
+		ps := PortSpec{
+			Name: p.Name, Kind: PortVM, Device: p.Device, MAC: p.MAC.HardwareAddr(),
+			MTU: p.Network.MTU, Network: p.Network.Name, LVID: v.LVID(p.Network),
+		}
+		if p.Attach == configs.AttachExisting {
+			ps.Attach = AttachExisting
+		}
+		s.Ports = append(s.Ports, ps)
+	}
+	for _, u := range v.Uplinks {
+		ps := PortSpec{Name: u.Name, Kind: PortUplink, Device: u.Device(), Tags: map[uint16]uint16{}}
+		if u.Attach() == configs.AttachExisting {
+			ps.Attach = AttachExisting
+		}
+		for _, nn := range v.Networks {
+			if nn.Uplink != u {
+				continue
+			}
+			ps.MTU = max(ps.MTU, nn.MTU)
+			switch nn.Type {
+			case configs.Flat:
+				ps.Untagged = nn.LVID
+			case configs.VLAN:
+				ps.Tags[uint16(nn.Segment)] = nn.LVID
+			}
+		}
+		if ps.MTU == 0 {
+			ps.MTU = 1500
+		}
+		s.Ports = append(s.Ports, ps)
+	}
+	return s
+}

@@ -31,6 +31,7 @@ type Endpoint struct {
 	queue  []Frame
 	eof    bool // no more frames will be injected
 	closed bool
+	failed error // set by Fail: every later call returns it
 	sent   []Frame
 	nsent  int
 }
@@ -88,11 +89,14 @@ func (e *Endpoint) EndInput() {
 func (e *Endpoint) ReadBatch(bufs []*packet.Buffer) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for len(e.queue) == 0 && !e.closed && !e.eof {
+	for len(e.queue) == 0 && !e.closed && !e.eof && e.failed == nil {
 		e.cond.Wait()
 	}
 	if e.closed {
 		return 0, link.ErrClosed
+	}
+	if e.failed != nil {
+		return 0, e.failed
 	}
 	if len(e.queue) == 0 {
 		return 0, io.EOF
@@ -121,6 +125,9 @@ func (e *Endpoint) WriteBatch(bufs []*packet.Buffer) (int, error) {
 	if e.closed {
 		return 0, link.ErrClosed
 	}
+	if e.failed != nil {
+		return 0, e.failed
+	}
 	for _, b := range bufs {
 		if b.Meta.GSO.IsGSO() && !e.caps.Has(link.CapGSO) {
 			return 0, link.ErrFrameTooBig
@@ -134,6 +141,15 @@ func (e *Endpoint) WriteBatch(bufs []*packet.Buffer) (int, error) {
 	}
 	e.cond.Broadcast()
 	return len(bufs), nil
+}
+
+// Fail makes every later read and write fail with err, the way a device
+// deleted from under the node does (link.ErrDeviceGone).
+func (e *Endpoint) Fail(err error) {
+	e.mu.Lock()
+	e.failed = err
+	e.mu.Unlock()
+	e.cond.Broadcast()
 }
 
 // Sent returns the frames written so far (not for sinks).

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the command line in-process and returns its exit status and
+// outputs.
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := dispatch(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "check", "replay", "show"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, out, _ := runCLI(cmd, "-h")
+			if code != 0 {
+				t.Errorf("%s -h exit %d, want 0", cmd, code)
+			}
+			for _, want := range []string{"Usage: neutrino " + cmd, "Example:"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%s -h does not say %q:\n%s", cmd, want, out)
+				}
+			}
+		})
+	}
+	if code, _, errs := runCLI("frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	examples, err := filepath.Glob("../../configs/examples/*.yaml")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, ex := range examples {
+		if code, out, errs := runCLI("check", ex); code != 0 || !strings.Contains(out, ": ok: ") {
+			t.Errorf("check %s: exit %d\n%s%s", ex, code, out, errs)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nnetworks:\n  - name: n\n    type: vlan\n    segmnet: 5\n"), 0o644)
+	code, _, errs := runCLI("check", bad)
+	if code != 1 {
+		t.Errorf("check bad: exit %d, want 1", code)
+	}
+	for _, want := range []string{bad + ":5:5:", "did you mean segment?"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("check bad: stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if code, _, _ := runCLI("check"); code != 2 {
+		t.Errorf("check without file: exit %d, want 2", code)
+	}
+}
+
+func TestReplayBadInput(t *testing.T) {
+	topo := "../../datapath/testdata/golden/topology.yaml"
+	capture := "../../datapath/testdata/golden/learning/in/r1.pcap"
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte("not a capture at all\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing file", []string{"--in", "r1=" + filepath.Join(dir, "nope.pcap")}, 1, "no such file or directory"},
+		{"unknown port", []string{"--in", "vm9=" + capture}, 1, `no such port or uplink "vm9" on node local (have: b1, e1, physnet1, r1, r2)`},
+		{"not pcap", []string{"--in", "r1=" + text}, 1, "not a pcap or pcapng file"},
+		{"bad --in", []string{"--in", "r1"}, 2, "want PORT=FILE.pcap"},
+		{"no --out", nil, 2, "--out DIR is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"replay", topo}, tc.args...)
+			if tc.name != "no --out" {
+				args = append(args, "--out", filepath.Join(dir, "out"))
+			}
+			code, _, errs := runCLI(args...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, tc.code, errs, tc.want)
+			}
+		})
+	}
+}
+
+func TestReplayPrintsCounters(t *testing.T) {
+	code, out, errs := runCLI("replay", "../../datapath/testdata/golden/topology.yaml",
+		"--in", "r1=../../datapath/testdata/golden/learning/in/r1.pcap",
+		"--in", "r2=../../datapath/testdata/golden/learning/in/r2.pcap",
+		"--out", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"replayed 4 frames from 2 captures", "RX FRAMES", "drops: none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestShowWithoutNode(t *testing.T) {
+	code, _, errs := runCLI("show", "--socket", filepath.Join(t.TempDir(), "x.sock"), "ports")
+	if code != 1 || !strings.Contains(errs, "no node is running") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := runCLI("show", "bogus"); code != 2 || !strings.Contains(errs, "ports, fdb, counters") {
+		t.Errorf("show bogus: exit %d, stderr %q", code, errs)
+	}
+}

@@ -1,0 +1,89 @@
+package l2switch
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// PortID names a port of the switch. The datapath assigns them densely from 0.
+type PortID uint16
+
+// MaxLVID is the highest usable local VLAN id; lvids run 1..MaxLVID. 4095 is
+// Neutron's dead-port tag and 0 means none.
+const MaxLVID = 4094
+
+// ErrBadVLAN is returned for a VLAN id or lvid outside 1..MaxLVID.
+var ErrBadVLAN = errors.New("l2switch: VLAN id out of range 1..4094")
+
+// Config tunes a Switch. The zero value gives Neutron's defaults.
+type Config struct {
+	// AgingTime is how long an entry lives without traffic from its MAC.
+	// 0 means 300 s (OVS mac-aging-time). The resolution is 1 ms.
+	AgingTime time.Duration
+	// MaxMACsPerPort caps the entries a port may own. 0 means 1024; a
+	// negative value means no limit.
+	MaxMACsPerPort int
+}
+
+// Defaults applied by New for zero Config fields.
+const (
+	DefaultAgingTime      = 300 * time.Second
+	DefaultMaxMACsPerPort = 1024
+)
+
+// Switch is one bridge's learning switch (br-int). It is safe for
+// concurrent use; see the package comment.
+type Switch struct {
+	shards [numShards]shard
+
+	agingMS   int64 // entries this old (ms) are gone
+	refreshMS int64 // a same-port entry this old is rewritten
+	limit     int64 // per-port entries, <0 = none
+
+	flood atomic.Pointer[floodLists]
+
+	portsMu sync.Mutex // serializes growth of ports
+	ports   atomic.Pointer[[]*portState]
+
+	// Last limit-triggered sweep, in ms; sweptAny false until the first.
+	sweepMu   sync.Mutex
+	lastSweep int64
+	sweptAny  bool
+}
+
+// New returns an empty Switch with no members.
+func New(cfg Config) *Switch {
+	if cfg.AgingTime <= 0 {
+		cfg.AgingTime = DefaultAgingTime
+	}
+	if cfg.MaxMACsPerPort == 0 {
+		cfg.MaxMACsPerPort = DefaultMaxMACsPerPort
+	}
+	s := &Switch{
+		agingMS: max(int64(cfg.AgingTime/time.Millisecond), 1),
+		limit:   int64(cfg.MaxMACsPerPort),
+	}
+	s.refreshMS = max(min(1000, s.agingMS/8), 1)
+	for i := range s.shards {
+		s.shards[i].tab.Store(newTable(minSlots))
+	}
+	s.flood.Store(&floodLists{})
+	empty := []*portState{}
+	s.ports.Store(&empty)
+	return s
+}
+
+// millis converts Unix nanoseconds to whole milliseconds, rounding down.
+func millis(now int64) int64 {
+	ms := now / 1e6
+	if ms*1e6 > now {
+		ms--
+	}
+	return ms
+}
+
+func (s *Switch) shardOf(h uint64) *shard {
+	return &s.shards[h>>(64-shardBits)]
+}

@@ -1,0 +1,28 @@
+package tap
+
+import "sync/atomic"
+
+// Stats are the counters of a Device since Open.
+type Stats struct {
+	RxFrames  uint64 // frames read
+	RxGSO     uint64 // of which TCP super-frames
+	RxDropped uint64 // frames the kernel dropped because a buffer was too small for them
+	TxFrames  uint64 // frames written
+	TxGSO     uint64 // of which super-frames
+	TxErrors  uint64 // frames the kernel refused
+}
+
+// counters are updated once per batch.
+type counters struct {
+	rxFrames, rxGSO, rxDropped atomic.Uint64
+	txFrames, txGSO, txErrors  atomic.Uint64
+}
+
+// Stats returns the device's counters.
+func (d *Device) Stats() Stats {
+	c := &d.stats
+	return Stats{
+		RxFrames: c.rxFrames.Load(), RxGSO: c.rxGSO.Load(), RxDropped: c.rxDropped.Load(),
+		TxFrames: c.txFrames.Load(), TxGSO: c.txGSO.Load(), TxErrors: c.txErrors.Load(),
+	}
+}

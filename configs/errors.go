@@ -63,10 +63,25 @@ func (l ErrorList) sortDedup() ErrorList {
 type errs struct {
 	file string
 	list ErrorList
+	// atPos and underPath index the errors for reported and reportedUnder:
+	// every position with an error, every path with an error and every
+	// prefix of such a path that ends before a ": ".
+	atPos     map[Pos]bool
+	underPath map[string]bool
 }
 
 func (e *errs) add(pos Pos, path, msg string) {
 	e.list = append(e.list, &Error{File: e.file, Pos: pos, Path: path, Msg: msg})
+	if e.atPos == nil {
+		e.atPos, e.underPath = map[Pos]bool{}, map[string]bool{}
+	}
+	e.atPos[pos] = true
+	e.underPath[path] = true
+	for i := 0; i+1 < len(path); i++ {
+		if path[i] == ':' && path[i+1] == ' ' {
+			e.underPath[path[:i]] = true
+		}
+	}
 }
 
 func (e *errs) errorf(pos Pos, path, format string, args ...any) {
@@ -90,25 +105,11 @@ func (e *errs) on(s *Source, format string, args ...any) {
 
 // reported reports whether an error was already given at pos: checks that
 // depend on a bad value use it to stay quiet.
-func (e *errs) reported(pos Pos) bool {
-	for _, x := range e.list {
-		if x.Pos == pos {
-			return true
-		}
-	}
-	return false
-}
+func (e *errs) reported(pos Pos) bool { return e.atPos[pos] }
 
 // reportedUnder reports whether an error was already given about the object
 // at path or one of its fields.
-func (e *errs) reportedUnder(path string) bool {
-	for _, x := range e.list {
-		if x.Path == path || strings.HasPrefix(x.Path, path+": ") {
-			return true
-		}
-	}
-	return false
-}
+func (e *errs) reportedUnder(path string) bool { return e.underPath[path] }
 
 // yamlLine matches the "yaml: line N: problem" errors of go.yaml.in/yaml/v3.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -62,6 +62,9 @@ func pointed(err error, yaml string) string {
 	return b.String()
 }
 
+// runErrCases checks each case's exact errors. With CONFIGS_SHOW_GOT=1 a
+// failing case also prints the errors it got as Go strings, to review and
+// paste into want.
 func runErrCases(t *testing.T, cases []errCase) {
 	t.Helper()
 	for _, tc := range cases {

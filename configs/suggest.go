@@ -4,11 +4,18 @@ import (
 	"strings"
 )
 
+// maxCandidates bounds the work of one suggestion: a file with more names
+// than this gets no "did you mean" for them.
+const maxCandidates = 1000
+
 // suggest returns the candidate closest to word when it is close enough to
 // be a likely typo, else "". A case-only difference always matches; else the
 // edit distance (with transpositions) must be at most a third of the word,
 // and at least 1.
 func suggest(word string, candidates []string) string {
+	if len(candidates) > maxCandidates {
+		return ""
+	}
 	for _, c := range candidates {
 		if strings.EqualFold(c, word) {
 			return c

@@ -28,6 +28,9 @@ type checker struct {
 	*errs
 	t  *Topology
 	ix *index
+	// known caches the sorted names of each kind, for suggestions; a kind
+	// is only looked up once its index is complete.
+	known map[string][]string
 }
 
 // validate fills in defaults, resolves references and reports every problem.
@@ -42,7 +45,7 @@ func validate(t *Topology, e *errs) {
 		routers:  map[string]*Router{},
 		groups:   map[string]*SecurityGroup{},
 	}
-	c := &checker{errs: e, t: t, ix: &t.index}
+	c := &checker{errs: e, t: t, ix: &t.index, known: map[string][]string{}}
 	c.checkNodes()
 	c.checkUplinks()
 	c.checkGroups()
@@ -72,7 +75,25 @@ func names[T any](m map[string]T) []string {
 }
 
 // missing reports a reference to a name that does not exist.
-func (c *checker) missing(s *Source, field, kind, name string, known []string) {
+func (c *checker) missing(s *Source, field, kind, name string) {
+	known, ok := c.known[kind]
+	if !ok {
+		switch kind {
+		case "node":
+			known = names(c.ix.nodes)
+		case "uplink":
+			known = names(c.ix.uplinks)
+		case "network":
+			known = names(c.ix.networks)
+		case "subnet":
+			known = names(c.ix.subnets)
+		case "port":
+			known = names(c.ix.ports)
+		case "security group":
+			known = names(c.ix.groups)
+		}
+		c.known[kind] = known
+	}
 	c.at(s, field, "no %s named %q%s", kind, name, didYouMean(name, known))
 }
 
@@ -120,7 +141,7 @@ func (c *checker) nodeOf(s *Source, name string) *Node {
 	}
 	n := c.ix.nodes[name]
 	if n == nil {
-		c.missing(s, "node", "node", name, names(c.ix.nodes))
+		c.missing(s, "node", "node", name)
 	}
 	return n
 }

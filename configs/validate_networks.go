@@ -95,7 +95,7 @@ func (c *checker) checkPhysical(n *Network) {
 			return
 		}
 		if n.Physical != "" && len(c.ix.uplinks[n.Physical]) == 0 {
-			c.missing(s, "physical", "uplink", n.Physical, names(c.ix.uplinks))
+			c.missing(s, "physical", "uplink", n.Physical)
 		}
 	case Local, VXLAN:
 		if s.Has("physical") {

@@ -22,7 +22,7 @@ func (c *checker) checkPorts() {
 		}
 		if p.NetworkName != "" {
 			if p.Network = c.ix.networks[p.NetworkName]; p.Network == nil {
-				c.missing(s, "network", "network", p.NetworkName, names(c.ix.networks))
+				c.missing(s, "network", "network", p.NetworkName)
 			}
 		}
 		if p.Node = c.nodeOf(s, p.NodeName); p.Node != nil {
@@ -111,7 +111,7 @@ func (c *checker) checkPortSecurity(p *Port) {
 		seen[name] = i
 		g := c.ix.groups[name]
 		if g == nil {
-			c.missing(s, field, "security group", name, names(c.ix.groups))
+			c.missing(s, field, "security group", name)
 			continue
 		}
 		p.SecurityGroups = append(p.SecurityGroups, g)

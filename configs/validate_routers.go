@@ -36,7 +36,7 @@ func (c *checker) checkGateway(r *Router, g *ExternalGateway) {
 	}
 	n := c.ix.networks[g.NetworkName]
 	if n == nil {
-		c.missing(s, "network", "network", g.NetworkName, names(c.ix.networks))
+		c.missing(s, "network", "network", g.NetworkName)
 		return
 	}
 	g.Network = n
@@ -81,7 +81,7 @@ func (c *checker) checkInterface(r *Router, ri *RouterInterface) {
 	}
 	sn := c.ix.subnets[ri.SubnetName]
 	if sn == nil {
-		c.missing(s, "subnet", "subnet", ri.SubnetName, names(c.ix.subnets))
+		c.missing(s, "subnet", "subnet", ri.SubnetName)
 		return
 	}
 	ri.Subnet = sn
@@ -194,7 +194,7 @@ func (c *checker) checkFloatingIPs() {
 		s := &f.Source
 		if f.NetworkName != "" {
 			if f.Network = c.ix.networks[f.NetworkName]; f.Network == nil {
-				c.missing(s, "floating_network", "network", f.NetworkName, names(c.ix.networks))
+				c.missing(s, "floating_network", "network", f.NetworkName)
 			} else if !f.Network.External {
 				c.at(s, "floating_network", "network %s is not external (set external: true on it to hold floating IPs)", f.Network.Name)
 				f.Network = nil
@@ -212,7 +212,7 @@ func (c *checker) checkFloatingIPs() {
 			continue
 		}
 		if f.Port = c.ix.ports[f.PortName]; f.Port == nil {
-			c.missing(s, "port", "port", f.PortName, names(c.ix.ports))
+			c.missing(s, "port", "port", f.PortName)
 			continue
 		}
 		fixed := c.fixedIPOf(f)

@@ -56,7 +56,7 @@ func (c *checker) checkRule(r *Rule) bool {
 		}
 		r.RemoteGroup = c.ix.groups[r.RemoteGroupName]
 		if r.RemoteGroup == nil {
-			c.missing(s, "remote_group", "security group", r.RemoteGroupName, names(c.ix.groups))
+			c.missing(s, "remote_group", "security group", r.RemoteGroupName)
 		}
 	}
 	if p := r.RemoteIPPrefix; p.IsValid() && r.EtherType != "" && family(p.Addr()) != string(r.EtherType) {

@@ -59,7 +59,7 @@ func New(spec *Spec, opts Options) (*Node, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.Open == nil {
-		opts.Open = OpenDevice
+		opts.Open = DeviceOpener(opts.Logger)
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 64

@@ -1,17 +1,21 @@
 package datapath
 
 import (
+	"log/slog"
+
 	"neutrino/link"
 	"neutrino/link/afpacket"
 	"neutrino/link/tap"
 )
 
-// OpenDevice opens a port's device on the system: a TAP device for
-// attach: tap (created with the port's MAC and MTU unless it exists), an
-// AF_PACKET socket for attach: existing.
-func OpenDevice(ps PortSpec) (link.Endpoint, error) {
-	if ps.Attach == AttachExisting {
-		return afpacket.Open(afpacket.Config{Interface: ps.Device})
+// DeviceOpener opens ports' devices on the system: a TAP device for
+// attach: tap (created with the port's MAC and MTU unless it exists; the
+// log says which), an AF_PACKET socket for attach: existing.
+func DeviceOpener(log *slog.Logger) Opener {
+	return func(ps PortSpec) (link.Endpoint, error) {
+		if ps.Attach == AttachExisting {
+			return afpacket.Open(afpacket.Config{Interface: ps.Device, Logger: log})
+		}
+		return tap.Open(tap.Config{Name: ps.Device, MAC: ps.MAC, MTU: ps.MTU, Logger: log})
 	}
-	return tap.Open(tap.Config{Name: ps.Device, MAC: ps.MAC, MTU: ps.MTU})
 }

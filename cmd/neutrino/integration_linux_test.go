@@ -110,7 +110,7 @@ func TestIntegrationTwoPorts(t *testing.T) {
 	n := startNode(t, bin, twoNetworks, sw, "tapvm1", "tapvm2", "tapvm3")
 	vm1 := vm(t, n, "tapvm1", "10.0.0.11/24")
 	vm2 := vm(t, n, "tapvm2", "10.0.0.12/24")
-	vm(t, n, "tapvm3", "10.0.0.13/24")
+	vm3 := vm(t, n, "tapvm3", "10.0.0.13/24")
 
 	if err := ping(vm1, "10.0.0.12"); err != nil {
 		t.Fatalf("vm1 -> vm2 on one network: %v\nnode:\n%s", err, n.proc.Output())
@@ -120,6 +120,17 @@ func TestIntegrationTwoPorts(t *testing.T) {
 		t.Errorf("vm1 reached vm3 on another network")
 	}
 
+	// A TAP device deleted from under the node is reported once; the
+	// other ports go on.
+	vm3.Exec("ip", "link", "del", "tapvm3")
+	waitFor(t, n, func() bool { return strings.Contains(n.proc.Output(), "port stopped") }, "the node to report tapvm3 gone")
+	if err := ping(vm1, "10.0.0.12"); err != nil {
+		t.Errorf("vm1 -> vm2 after tapvm3 was deleted: %v", err)
+	}
+	if got := strings.Count(n.proc.Output(), "port stopped"); got != 1 {
+		t.Errorf("tapvm3's loss reported %d times, want once:\n%s", got, n.proc.Output())
+	}
+
 	// The node answers show over its control socket.
 	code, out, errs := runCLI("show", "--socket", n.socket, "fdb")
 	if code != 0 || !strings.Contains(out, "vm1") || !strings.Contains(out, "vm2") {
@@ -127,7 +138,7 @@ func TestIntegrationTwoPorts(t *testing.T) {
 	}
 	code, out, errs = runCLI("show", "--socket", n.socket, "--json", "ports")
 	var ports []datapath.PortInfo
-	if code != 0 || json.Unmarshal([]byte(out), &ports) != nil || len(ports) != 3 {
+	if code != 0 || json.Unmarshal([]byte(out), &ports) != nil || len(ports) != 3 || ports[2].State != "gone" {
 		t.Errorf("show --json ports: exit %d\n%s%s", code, out, errs)
 	}
 

@@ -97,23 +97,30 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 	w.tagged = tagged[:0]
 }
 
-// write hands a batch to the port's endpoint and counts the outcome.
+// write hands a batch to the port's endpoint and counts the outcome. An
+// endpoint stops at the first frame it refuses: that frame is dropped and
+// the rest is written.
 func (n *Node) write(p *port, ready []*packet.Buffer) {
-	if len(ready) == 0 {
-		return
-	}
-	k, err := p.ep.WriteBatch(ready)
-	var bytes uint64
-	for _, b := range ready[:k] {
-		bytes += uint64(b.Len())
-	}
-	p.c.txFrames.Add(uint64(k))
-	p.c.txBytes.Add(bytes)
-	if errors.Is(err, link.ErrDeviceGone) {
-		n.portGone(p, err)
-	}
-	if err != nil && k < len(ready) {
-		n.dropOut(p, ready[k:], ReasonTxError)
+	for len(ready) > 0 {
+		k, err := p.ep.WriteBatch(ready)
+		var bytes uint64
+		for _, b := range ready[:k] {
+			bytes += uint64(b.Len())
+		}
+		p.c.txFrames.Add(uint64(k))
+		p.c.txBytes.Add(bytes)
+		if err == nil || k >= len(ready) {
+			return
+		}
+		if errors.Is(err, link.ErrDeviceGone) || errors.Is(err, link.ErrClosed) {
+			if errors.Is(err, link.ErrDeviceGone) {
+				n.portGone(p, err)
+			}
+			n.dropOut(p, ready[k:], ReasonPortDown)
+			return
+		}
+		n.dropOne(p, ready[k], ReasonTxError)
+		ready = ready[k+1:]
 	}
 }
 

@@ -22,7 +22,13 @@ func memNode(t testing.TB, spec *Spec, opts Options, epOpts ...mem.Option) (*Nod
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.Open = func(ps PortSpec) (link.Endpoint, error) {
-		o := append([]mem.Option{mem.WithMTU(ps.MTU)}, epOpts...)
+		o := []mem.Option{mem.WithMTU(ps.MTU)}
+		if ps.Kind == PortVM {
+			// VM ports take offloads, as TAP devices do; uplinks
+			// take none, as AF_PACKET sockets.
+			o = append(o, mem.WithCaps(link.CapCsumPartial|link.CapGSO))
+		}
+		o = append(o, epOpts...)
 		e := mem.New(ps.Name, o...)
 		eps[ps.Name] = e
 		return e, nil

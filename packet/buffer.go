@@ -6,9 +6,10 @@ import "neutrino/packet/header"
 // outer header (14+20+8+8 bytes), an 802.1Q tag and a virtio-net header.
 const Headroom = 96
 
-// MaxFrame is the largest frame a Buffer holds: a 64 KB TCP super-frame
-// with its Ethernet header and one VLAN tag.
-const MaxFrame = 65535 + header.EthernetLen + header.VLANTagLen
+// MaxFrame is the largest frame a Buffer holds: a TCP super-frame with the
+// largest IPv6 payload (65535 bytes after the 40-byte IPv6 header), its
+// Ethernet header and one VLAN tag.
+const MaxFrame = header.EthernetLen + header.VLANTagLen + 40 + 65535
 
 // Buffer is one frame. Data()[0] is the first byte of the Ethernet header.
 type Buffer struct {

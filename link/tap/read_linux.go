@@ -21,7 +21,7 @@ type reader struct {
 	bufs    []*packet.Buffer
 	n       int
 	gso     int
-	dropped int
+	dropped int // frames cut short or refused by the kernel
 	err     error
 	pending error // an error met after frames were read, for the next call
 	iov     [2]unix.Iovec
@@ -111,8 +111,10 @@ func (d *Device) readFrames(fd uintptr) bool {
 			return r.n > 0
 		case unix.EINTR:
 			continue
-		case unix.EFAULT, unix.EINVAL, unix.EMSGSIZE:
-			// The frame did not fit in the buffer: dropped.
+		case unix.EINVAL, unix.EFAULT:
+			// The kernel could not describe the frame in a virtio-net
+			// header (an offload it does not map), or copy it: the
+			// frame is dropped, read the next.
 			b.Reset()
 			r.dropped++
 			continue

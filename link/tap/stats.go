@@ -6,7 +6,7 @@ import "sync/atomic"
 type Stats struct {
 	RxFrames  uint64 // frames read
 	RxGSO     uint64 // of which TCP super-frames
-	RxDropped uint64 // frames the kernel dropped because a buffer was too small for them
+	RxDropped uint64 // frames dropped: bigger than the buffer, or not describable in a virtio-net header
 	TxFrames  uint64 // frames written
 	TxGSO     uint64 // of which super-frames
 	TxErrors  uint64 // frames the kernel refused

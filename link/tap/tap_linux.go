@@ -92,6 +92,9 @@ func Open(cfg Config) (*Device, error) {
 	d.f = os.NewFile(uintptr(fd), "/dev/net/tun:"+name)
 	if d.rc, err = d.f.SyscallConn(); err != nil {
 		d.f.Close()
+		if created {
+			d.waitGone()
+		}
 		return nil, fmt.Errorf("tap %s: %w", name, err)
 	}
 	d.rd.fn = d.readFrames

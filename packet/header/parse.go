@@ -86,7 +86,7 @@ func parseIPv4(ip []byte, off int, l *Layout) Malformed {
 		if len(seg) < UDPLen {
 			return TruncatedUDP
 		}
-		if ul := int(binary.BigEndian.Uint16(seg[4:6])); ul < UDPLen || ul > len(seg) && ff&IPv4FlagMF == 0 {
+		if ul := int(binary.BigEndian.Uint16(seg[4:6])); ul < UDPLen || (ul > len(seg) && ff&IPv4FlagMF == 0) {
 			return TruncatedUDP
 		}
 		n = UDPLen

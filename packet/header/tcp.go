@@ -81,7 +81,8 @@ func (b TCP) DataOffset() uint8 { return b[12] >> 4 }
 // HeaderLen returns the header length in bytes, options included.
 func (b TCP) HeaderLen() int { return int(b[12]>>4) * 4 }
 
-// Flags returns the flag byte (TCPFlagFIN ... TCPFlagCWR).
+// Flags returns the flag byte (TCPFlagFIN ... TCPFlagCWR). The AE bit
+// (formerly NS) in the byte before it is not included.
 func (b TCP) Flags() uint8 { return b[13] }
 
 // Window returns the window field.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"neutrino/control"
@@ -32,6 +33,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	node := fs.String("node", "", "the node of the topology to run (default: the only node)")
 	socket := fs.String("socket", "", "control socket path (default /run/neutrino/NODE.sock)")
 	verbose := fs.Bool("v", false, "log debug messages too")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagError(fs, err, stdout)
@@ -74,6 +76,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctl.SetHandlers(showHandlers(n))
 
+	if *cpuprofile != "" {
+		stopProfile, err := startCPUProfile(*cpuprofile)
+		if err != nil {
+			n.Close()
+			ctl.Close()
+			fmt.Fprintf(stderr, "neutrino run: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan struct{})
@@ -90,6 +103,22 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("node stopped; devices it created are removed", "node", spec.Node)
 	return 0
+}
+
+// startCPUProfile starts profiling into path and returns what stops it.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func defaultSocket(node string) string { return "/run/neutrino/" + node + ".sock" }

@@ -61,7 +61,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "neutrino replay: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "replayed %d frames from %d captures through node %s\n\n", res.Frames, len(inputs), spec.Node)
+	fmt.Fprintf(stdout, "replayed %s from %s through node %s\n\n", plural(res.Frames, "frame"), plural(len(inputs), "capture"), spec.Node)
 	tw := newTable(stdout)
 	fmt.Fprintln(tw, "OUTPUT\tFRAMES\tFILE")
 	for _, o := range res.Outputs {

@@ -64,6 +64,7 @@ func parseCases(t testing.TB) []parseCase {
 	llc := append([]byte{1, 0x80, 0xc2, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 38, 0x42, 0x42, 3}, make([]byte, 43)...)
 	nonEthARP := mutate(arp, func(b []byte) { b[15] = 6 }) // htype 6
 	arp8 := mutate(arp, func(b []byte) { b[18] = 8 })      // hlen 8
+	arpP16 := mutate(arp, func(b []byte) { b[19] = 16 })   // plen 16
 
 	ipv4L := func(flags LayoutFlags, proto uint8) Layout {
 		return Layout{EtherType: EtherTypeIPv4, L3: 14, Proto: proto, Flags: IsIPv4 | flags}
@@ -92,6 +93,7 @@ func parseCases(t testing.TB) []parseCase {
 		{"802.3 llc", llc, parseResult{Layout{EtherType: 38, L3: 14}, OK}},
 		{"arp, not ethernet hardware", nonEthARP, parseResult{Layout{EtherType: EtherTypeARP, L3: 14}, OK}},
 		{"arp, 8-byte hardware addresses", arp8, parseResult{Layout{EtherType: EtherTypeARP, L3: 14}, OK}},
+		{"arp, 16-byte protocol addresses", arpP16, parseResult{Layout{EtherType: EtherTypeARP, L3: 14}, OK}},
 		{"later fragment", laterFrag, parseResult{ipv4L(Fragment, ProtoUDP), OK}},
 		{"first fragment, udp length past it", firstFrag, parseResult{withL4(ipv4L(0, ProtoUDP), 34, 42), OK}},
 		{"gre: no l4", gre, parseResult{ipv4L(0, 47), OK}},

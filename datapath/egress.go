@@ -66,12 +66,14 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 		// A super-frame the egress can't take: segment it into scratch
 		// buffers. Flush what is ready first when scratch runs short.
 		segs := w.scratch()
-		if usedSegs+maxSegments/2 > len(segs) {
+		k, err := packet.Segment(b, segs[usedSegs:])
+		if errors.Is(err, packet.ErrSegmentShort) && usedSegs > 0 {
+			// Scratch is short: write what is ready and start over.
 			n.write(p, ready)
 			ready = ready[:0]
 			usedSegs = 0
+			k, err = packet.Segment(b, segs)
 		}
-		k, err := packet.Segment(b, segs[usedSegs:])
 		if err != nil {
 			n.dropOne(p, b, ReasonSegmentError)
 			continue

@@ -228,7 +228,7 @@ func (s *Socket) receive(i, base int) {
 		return
 	}
 	if s.vnet {
-		decodeVnet(b.Data(), &b.Meta.GSO) // the header pushed by prepare
+		b.Meta.GSO.DecodeVirtioNet(b.Data()) // the header pushed by prepare
 	}
 	b.SetLen(n)
 	aux, ok := auxdata(msg, &r.ctrl[i])

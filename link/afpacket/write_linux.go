@@ -109,7 +109,7 @@ func (w *writer) prepare(i int, b *packet.Buffer) {
 	d := b.Data()
 	iov := &w.iov[i]
 	if w.s.vnet {
-		encodeVnet(w.hdrs[i][:], &b.Meta.GSO)
+		b.Meta.GSO.EncodeVirtioNet(w.hdrs[i][:])
 		iov[0].Base, iov[1].Base = &w.hdrs[i][0], unsafe.SliceData(d)
 		iov[0].SetLen(vnetLen)
 		iov[1].SetLen(len(d))

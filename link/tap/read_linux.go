@@ -138,7 +138,7 @@ func (d *Device) readFrames(fd uintptr) bool {
 			r.dropped++
 			continue
 		}
-		decodeVnet(hdr, &b.Meta.GSO)
+		b.Meta.GSO.DecodeVirtioNet(hdr)
 		b.SetLen(int(m) - vnetLen)
 		if b.Meta.GSO.IsGSO() {
 			r.gso++

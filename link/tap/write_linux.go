@@ -71,12 +71,12 @@ func (w *writer) writeFrames(fd uintptr) bool {
 		b := w.bufs[w.n]
 		var errno unix.Errno
 		if b.Headroom() >= vnetLen {
-			encodeVnet(b.Push(vnetLen), &b.Meta.GSO)
+			b.Meta.GSO.EncodeVirtioNet(b.Push(vnetLen))
 			d := b.Data()
 			_, _, errno = unix.Syscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&d[0])), uintptr(len(d)))
 			b.Pull(vnetLen)
 		} else {
-			encodeVnet(w.hdr[:], &b.Meta.GSO)
+			b.Meta.GSO.EncodeVirtioNet(w.hdr[:])
 			d := b.Data()
 			w.iov[0].Base = &w.hdr[0]
 			w.iov[0].SetLen(vnetLen)

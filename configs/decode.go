@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -218,12 +219,13 @@ func (f *fieldSet) merge(v *yaml.Node, keys map[string]*yaml.Node, order []strin
 	return order
 }
 
-// labelText keeps paths on one line.
+// labelText keeps paths on one line and readable: a label with a control,
+// invisible or other non-printable character is quoted.
 func labelText(s string) string {
 	if len(s) > 40 {
 		s = s[:37] + "..."
 	}
-	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+	if strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return fmt.Sprintf("%q", s)
 	}
 	return s

@@ -51,6 +51,7 @@ func validate(t *Topology, e *errs) {
 	c.checkGroups()
 	c.checkNetworks()
 	c.checkPorts()
+	c.checkPortUplinkNames()
 	c.checkRouters()
 	c.checkFloatingIPs()
 	c.checkAddresses()

@@ -30,7 +30,8 @@ func (c *checker) checkPorts() {
 		}
 		if !s.Has("device") && named {
 			p.Device = defaultDevice(p.Name)
-			if err := checkDeviceName(p.Device); err != nil {
+			// A name refused as an identifier has been reported already.
+			if err := checkDeviceName(p.Device); err != nil && !c.reported(s.At("name")) {
 				c.at(s, "name", "the default device (\"tap\" + the port name) is not usable: %v; set device", err)
 			}
 		}

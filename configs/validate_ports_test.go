@@ -151,12 +151,15 @@ func TestValidatePorts(t *testing.T) {
 			name: "default device not usable, existing without device",
 			yaml: withNet1(
 				"ports:",
-				"  - {name: 'vm 1', network: n1}",
+				"  - {name: 'vm:1', network: n1}",
 				"  - {name: vm2, network: n1, attach: existing}",
+				"  - {name: 'vm 3', network: n1}",
 			),
 			want: []string{
-				`t.yaml:8:12: ports[0] (vm 1): name: the default device ("tap" + the port name) is not usable: interface name "tapvm 1" contains whitespace, which the kernel refuses; set device`,
+				`t.yaml:8:12: ports[0] (vm:1): name: the default device ("tap" + the port name) is not usable: interface name "tapvm:1" contains ":", which the kernel refuses; set device`,
 				`t.yaml:9:38: ports[1] (vm2): attach: attach: existing needs device, the name of the existing interface`,
+				// A name refused as an identifier gives no second error about its default device.
+				`t.yaml:10:12: ports[2] (vm 3): name: "vm 3" may not contain whitespace or '/': port and uplink names are used as file and device-like identifiers`,
 			},
 		},
 		{

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // parseAddr parses an IPv4 or IPv6 address without a zone.
@@ -69,6 +71,34 @@ func checkDeviceName(s string) error {
 			return fmt.Errorf("interface name %q contains whitespace, which the kernel refuses", s)
 		case c < ' ' || c >= 0x7f:
 			return fmt.Errorf("interface name %q contains a control or non-ASCII character", s)
+		}
+	}
+	return nil
+}
+
+// identWhy ends the messages of checkIdentName.
+const identWhy = "port and uplink names are used as file and device-like identifiers"
+
+// checkIdentName checks the name of a port or an uplink. Neutron allows any
+// string, but neutrino uses these names as identifiers: replay writes
+// DIR/<name>.pcap, --in NAME=FILE and show refer to them, logs print them.
+// So a name may not be empty, "." or "..", and may not contain '/',
+// whitespace, control characters or invisible format characters.
+func checkIdentName(s string) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("must not be empty")
+	case s == "." || s == "..":
+		return fmt.Errorf("%q is not a usable name: %s", s, identWhy)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%q is not valid UTF-8: %s", s, identWhy)
+	}
+	for _, r := range s {
+		switch {
+		case r == '/' || unicode.IsSpace(r):
+			return fmt.Errorf("%q may not contain whitespace or '/': %s", s, identWhy)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			return fmt.Errorf("%q may not contain control or invisible format characters: %s", s, identWhy)
 		}
 	}
 	return nil

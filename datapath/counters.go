@@ -7,7 +7,9 @@ import "sync/atomic"
 // flushed batch.
 type portCounters struct {
 	rxFrames, rxBytes, rxDrops atomic.Uint64
+	_                          [64 - 3*8]byte // rx and tx on cache lines of their own
 	txFrames, txBytes, txDrops atomic.Uint64
+	_                          [64 - 3*8]byte
 }
 
 // PortCounters is a snapshot of one port's counters.

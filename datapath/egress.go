@@ -5,6 +5,7 @@ import (
 
 	"neutrino/link"
 	"neutrino/packet"
+	"neutrino/packet/header"
 )
 
 // egress writes one port's queue as one batch.
@@ -32,8 +33,7 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 				n.dropOne(p, b, ReasonMTUExceeded)
 				continue
 			}
-			if tag {
-				pushTag(b, vid)
+			if tag && b.PushVLAN(header.EtherTypeVLAN, vid) {
 				tagged = append(tagged, b)
 			}
 			ready = append(ready, b)
@@ -53,8 +53,7 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 				n.dropOne(p, b, ReasonMTUExceeded)
 				continue
 			}
-			if tag {
-				pushTag(b, vid)
+			if tag && b.PushVLAN(header.EtherTypeVLAN, vid) {
 				tagged = append(tagged, b)
 			}
 			ready = append(ready, b)
@@ -82,10 +81,8 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 			tr.Addf(p.element(), "output", "%s segmented into %d frames", wireTag(tag, vid), k)
 		}
 		for _, s := range segs[usedSegs : usedSegs+k] {
-			s.Meta.Time = b.Meta.Time
-			s.Meta.LVID = b.Meta.LVID
 			if tag {
-				pushTag(s, vid)
+				s.PushVLAN(header.EtherTypeVLAN, vid)
 			}
 			ready = append(ready, s)
 		}
@@ -93,7 +90,7 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 	}
 	n.write(p, ready)
 	for _, b := range tagged {
-		popTag(b)
+		b.PopVLAN()
 	}
 	w.ready = ready[:0]
 	w.tagged = tagged[:0]

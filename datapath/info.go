@@ -2,6 +2,8 @@ package datapath
 
 import (
 	"net"
+
+	"neutrino/packet/header"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,13 +40,12 @@ func (n *Node) Ports() []PortInfo {
 		s := p.spec
 		pi := PortInfo{
 			Name: s.Name, Kind: s.Kind.String(), Device: s.Device, Attach: s.Attach.String(),
-			Network: s.Network, LVID: s.LVID, MTU: p.maxFrame - 14, State: "up",
+			Network: s.Network, LVID: s.LVID, MTU: p.maxFrame - header.EthernetLen, State: "up",
 		}
 		if len(s.MAC) > 0 {
 			pi.MAC = s.MAC.String()
 		}
 		if p.trunk != nil {
-			pi.MTU -= 4
 			pi.VLANs = n.uplinkVLANs(s)
 		}
 		if p.down.Load() {
@@ -112,6 +113,6 @@ func (n *Node) Counters() Counters {
 	c.FDB["learned"] = st.Learned
 	c.FDB["moved"] = st.Moved
 	c.FDB["aged"] = st.Aged
-	c.FDB["entries"] = uint64(len(n.sw.Entries(n.clock.Now())))
+	c.FDB["entries"] = uint64(st.MACs)
 	return c
 }

@@ -35,37 +35,36 @@ func (n *Node) ingress(w *Worker, p *port, b *packet.Buffer, now int64) {
 		return
 	}
 	tagged := l.Flags&header.Tagged != 0
-	if !b.Meta.GSO.IsGSO() {
-		limit := p.maxFrame
-		if tagged && p.trunk == nil {
-			limit += header.VLANTagLen
-		}
-		if b.Len() > limit {
-			n.dropIn(p, b, ReasonOversize)
-			return
-		}
+	if tooBig(p, b, tagged) {
+		n.dropIn(p, b, ReasonOversize)
+		return
 	}
 
-	// Step 3: into a local VLAN.
+	// Step 3: into a local VLAN; inside the node frames are untagged.
 	lvid := p.spec.LVID
-	if p.trunk != nil {
+	vid := l.TCI & header.MaxVID
+	switch {
+	case p.trunk != nil:
 		var ok bool
-		vid := l.TCI & header.MaxVID
-		lvid, ok = p.trunk.Ingress(tagged, vid)
-		if !ok {
+		if lvid, ok = p.trunk.Ingress(tagged, vid); !ok {
 			n.dropIn(p, b, ReasonUnknownVLAN)
 			return
-		}
-		if tagged {
-			popTag(b)
-			header.Parse(b.Data(), l)
 		}
 		if tr != nil {
 			tr.Addf(p.element(), "classify", "%s -> local vlan %d", wireTag(tagged, vid), lvid)
 		}
-	} else if tagged {
+	case tagged && vid != 0:
 		n.dropIn(p, b, ReasonTaggedOnAccess)
 		return
+	}
+	if tagged {
+		// The wire tag (or a VM's priority tag, VLAN id 0) goes.
+		b.PopVLAN()
+		untag(l)
+		if isTag(l.EtherType) {
+			n.dropIn(p, b, ReasonDoubleTagged)
+			return
+		}
 	}
 	b.Meta.LVID = lvid
 
@@ -89,6 +88,37 @@ func (n *Node) ingress(w *Worker, p *port, b *packet.Buffer, now int64) {
 	}
 }
 
+// tooBig reports whether a frame is larger than the port's MTU allows: the
+// frame itself, or for a super-frame, each of the segments it stands for
+// (its headers plus the segment size the sender asked for).
+func tooBig(p *port, b *packet.Buffer, tagged bool) bool {
+	limit := p.maxFrame
+	if tagged {
+		limit += header.VLANTagLen
+	}
+	g := &b.Meta.GSO
+	if !g.IsGSO() {
+		return b.Len() > limit
+	}
+	l := &b.Meta.Layout
+	return l.Flags&header.HasL4 != 0 && int(l.Payload)+int(g.Size) > limit
+}
+
+// untag moves a Layout's offsets back over the 4 bytes of a popped tag,
+// so the frame is not parsed twice.
+func untag(l *header.Layout) {
+	l.Flags &^= header.Tagged
+	l.TCI = 0
+	l.L3 -= header.VLANTagLen
+	if l.Flags&header.HasL4 != 0 {
+		l.L4 -= header.VLANTagLen
+		l.Payload -= header.VLANTagLen
+	}
+}
+
+// isTag reports whether an EtherType is a VLAN tag's.
+func isTag(t uint16) bool { return t == header.EtherTypeVLAN || t == header.EtherTypeQinQ }
+
 // dropIn counts a frame dropped on ingress.
 func (n *Node) dropIn(p *port, b *packet.Buffer, r Reason) {
 	n.drop(r)
@@ -107,7 +137,7 @@ func switchReason(r l2switch.DropReason) Reason {
 		return ReasonSamePort
 	case l2switch.DropMACLimit:
 		return ReasonMACLimit
-	default:
-		return ReasonUnknownVLAN
 	}
+	// DropInvalidVLAN; TestSwitchReasons keeps this mapping complete.
+	return ReasonInvalidVLAN
 }

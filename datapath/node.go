@@ -9,6 +9,7 @@ import (
 
 	"neutrino/internal/clock"
 	"neutrino/link"
+	"neutrino/packet/header"
 	l2switch "neutrino/switch"
 )
 
@@ -83,20 +84,23 @@ func New(spec *Spec, opts Options) (*Node, error) {
 		}
 		p := &port{id: l2switch.PortID(i), spec: ps, ep: ep, caps: ep.Caps()}
 		mtu := ps.MTU
-		if mtu == 0 {
-			mtu = ep.MTU()
+		if em := ep.MTU(); mtu == 0 || ps.Attach == AttachExisting && em < mtu {
+			// An existing interface can't carry more than its own MTU.
+			if mtu != 0 {
+				n.log.Warn("interface MTU is below the network's; using it", "port", ps.Name, "device", ps.Device, "interface_mtu", em, "network_mtu", mtu)
+			}
+			mtu = em
 		}
-		p.maxFrame = mtu + 14
+		p.maxFrame = mtu + header.EthernetLen
 		if ps.Kind == PortUplink {
-			p.maxFrame += 4
 			trunk, err := l2switch.NewTrunk(ps.Untagged, ps.Tags)
 			if err != nil {
 				return nil, errors.Join(fmt.Errorf("uplink %s: %w", ps.Name, err), ep.Close(), n.Close())
 			}
 			p.trunk = trunk
-			for _, lvid := range uplinkVLANs(ps) {
-				membership[p.id] = append(membership[p.id], lvid)
-			}
+			membership[p.id] = uplinkVLANs(ps)
+			// Any number of hosts may sit behind a physical network.
+			n.sw.SetUnlimited(p.id)
 		} else {
 			membership[p.id] = []uint16{ps.LVID}
 		}

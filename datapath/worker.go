@@ -18,8 +18,7 @@ type Worker struct {
 	ready  []*packet.Buffer   // the frames of one port's flush
 	tagged []*packet.Buffer   // frames that got a tag pushed, to pop after writing
 	segs   []*packet.Buffer   // segmentation scratch, allocated on first use
-	segBuf []*packet.Buffer
-	segLen int // size of each scratch buffer
+	segLen int                // size of each scratch buffer
 }
 
 // NewWorker returns a worker for batches of up to batch frames.

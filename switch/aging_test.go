@@ -243,16 +243,21 @@ func TestMACLimitDefaultAndUnlimited(t *testing.T) {
 	tests := []struct {
 		name      string
 		limit     int
+		trunk     bool // port 0 exempted with SetUnlimited
 		macs      int
 		wantMACs  int
 		wantDrops uint64
 	}{
-		{"default 1024", 0, 1500, 1024, 1500 - 1024},
-		{"unlimited", -1, 5000, 5000, 0},
+		{"default 1024", 0, false, 1500, 1024, 1500 - 1024},
+		{"unlimited", -1, false, 5000, 5000, 0},
+		{"exempt port", 0, true, 1500, 1500, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustSwitch(t, Config{MaxMACsPerPort: tt.limit}, twoNets)
+			if tt.trunk {
+				s.SetUnlimited(0)
+			}
 			for i := range tt.macs {
 				src := vm(i)
 				s.Forward(0, 1, &bcast, &src, at(0))

@@ -27,7 +27,8 @@ type PortStats struct {
 type portState struct {
 	macs       atomic.Int64
 	limitDrops atomic.Uint64
-	_          [48]byte
+	unlimited  atomic.Bool // SetUnlimited: the switch's limit does not apply
+	_          [40]byte
 }
 
 // port returns p's state, growing the table of ports when p is new.
@@ -55,7 +56,7 @@ func (s *Switch) port(p PortID) *portState {
 // acquire counts one more entry against p, unless p is at its limit.
 func (s *Switch) acquire(p PortID) bool {
 	ps := s.port(p)
-	if s.limit < 0 {
+	if s.limit < 0 || ps.unlimited.Load() {
 		ps.macs.Add(1)
 		return true
 	}
@@ -69,6 +70,11 @@ func (s *Switch) acquire(p PortID) bool {
 		}
 	}
 }
+
+// SetUnlimited exempts port p from MaxMACsPerPort: a trunk towards a
+// physical network (an uplink) may have any number of hosts behind it,
+// where a VM's port has a handful.
+func (s *Switch) SetUnlimited(p PortID) { s.port(p).unlimited.Store(true) }
 
 // release gives back one entry of p's quota.
 func (s *Switch) release(p PortID) { s.port(p).macs.Add(-1) }

@@ -240,7 +240,7 @@ func (s *Socket) receive(i, base int) {
 		if aux.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
 			tpid = aux.Vlan_tpid
 		}
-		if insertTag(b, tpid, aux.Vlan_tci) {
+		if b.PushVLAN(tpid, aux.Vlan_tci) {
 			r.vlan++
 		}
 	}

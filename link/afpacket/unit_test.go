@@ -1,7 +1,6 @@
 package afpacket
 
 import (
-	"bytes"
 	"encoding/binary"
 	"testing"
 	"unsafe"
@@ -11,37 +10,6 @@ import (
 
 	"neutrino/packet"
 )
-
-func TestInsertTag(t *testing.T) {
-	frame := []byte{
-		1, 2, 3, 4, 5, 6, // dst
-		7, 8, 9, 10, 11, 12, // src
-		0x08, 0x00, // IPv4
-		0x45, 0, 0, 20,
-	}
-	b := packet.NewBuffer(2048)
-	b.SetData(frame)
-	b.Meta.GSO = packet.GSO{NeedsCsum: true, CsumStart: 34, CsumOffset: 16, HdrLen: 66}
-	if !insertTag(b, 0x8100, 0x6064) {
-		t.Fatal("insertTag failed")
-	}
-	want := append(append(append([]byte{}, frame[:12]...), 0x81, 0x00, 0x60, 0x64), frame[12:]...)
-	if !bytes.Equal(b.Data(), want) {
-		t.Fatalf("got  % x\nwant % x", b.Data(), want)
-	}
-	if g := b.Meta.GSO; g.CsumStart != 38 || g.HdrLen != 70 || g.CsumOffset != 16 {
-		t.Fatalf("GSO offsets not moved: %+v", g)
-	}
-	if b.Headroom() != packet.Headroom-4 {
-		t.Fatalf("headroom %d", b.Headroom())
-	}
-
-	short := packet.NewBuffer(64)
-	short.SetData(frame[:10])
-	if insertTag(short, 0x8100, 1) {
-		t.Fatal("tag inserted into a frame without MAC addresses")
-	}
-}
 
 // cmsgAux builds a control buffer holding one tpacket_auxdata message.
 func cmsgAux(aux unix.TpacketAuxdata) (*[ctrlWords]uint64, int) {

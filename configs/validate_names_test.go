@@ -93,6 +93,7 @@ func TestPortUplinkNameCharacters(t *testing.T) {
 				`  - {name: 100, network: n1}`,
 				`  - {name: vm-1.eth0_x, network: n1}`,
 				`  - {name: "vm\u00e9", network: n1, device: tapvme}`,
+				`  - {name: "a=b", network: n1}`,
 			),
 			want: []string{
 				`t.yaml:5:12: ports[0]: name: must not be empty`,
@@ -107,6 +108,7 @@ func TestPortUplinkNameCharacters(t *testing.T) {
 				`t.yaml:14:12: ports[9] ("a\u200bb"): name: "a\u200bb" may not contain control or invisible format characters: port and uplink names are used as file and device-like identifiers`,
 				`t.yaml:15:12: ports[10] ("a\u00a0b"): name: "a\u00a0b" may not contain whitespace or '/': port and uplink names are used as file and device-like identifiers`,
 				`t.yaml:16:12: ports[11] ("a\u0085b"): name: "a\u0085b" may not contain whitespace or '/': port and uplink names are used as file and device-like identifiers`,
+				"t.yaml:22:12: ports[17] (a=b): name: \"a=b\" may not contain '=': `neutrino replay --in NAME=FILE` could not name it",
 			},
 		},
 		{

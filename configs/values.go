@@ -97,6 +97,8 @@ func checkIdentName(s string) error {
 		switch {
 		case r == '/' || unicode.IsSpace(r):
 			return fmt.Errorf("%q may not contain whitespace or '/': %s", s, identWhy)
+		case r == '=':
+			return fmt.Errorf("%q may not contain '=': `neutrino replay --in NAME=FILE` could not name it", s)
 		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
 			return fmt.Errorf("%q may not contain control or invisible format characters: %s", s, identWhy)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,5 +49,18 @@ func TestCallNoNode(t *testing.T) {
 	_, err := Call(filepath.Join(t.TempDir(), "none.sock"), "ports")
 	if err == nil || !strings.Contains(err.Error(), "no node is running") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestListenKeepsOtherFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Listen(path, nil, nil); err == nil || !strings.Contains(err.Error(), "not a socket") {
+		t.Errorf("Listen on a regular file: %v", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
+		t.Errorf("the file was touched: %q, %v", b, err)
 	}
 }

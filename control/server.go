@@ -53,7 +53,14 @@ func Listen(path string, handlers map[string]Handler, log *slog.Logger) (*Server
 		c.Close()
 		return nil, fmt.Errorf("%s: %w", path, ErrInUse)
 	}
-	os.Remove(path)
+	// Only a socket is ever removed: a mistyped --socket must not
+	// delete a file.
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		os.Remove(path)
+	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)

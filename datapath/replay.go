@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,12 +61,16 @@ func Replay(spec *Spec, inputs []ReplayInput, outDir string, opt ReplayOptions) 
 	}
 	names := make(map[string]bool, len(spec.Ports))
 	for _, ps := range spec.Ports {
+		// Each name becomes a file in outDir: it must stay there.
+		if ps.Name == "" || ps.Name == "." || ps.Name == ".." || filepath.Base(ps.Name) != ps.Name {
+			return nil, fmt.Errorf("replay: %s %q cannot name a file in --out", ps.Kind, ps.Name)
+		}
 		names[ps.Name] = true
 	}
 	for _, in := range inputs {
 		if !names[in.Port] {
 			return nil, fmt.Errorf("--in %s=%s: %w %q on node %s (have: %s)",
-				in.Port, in.Path, ErrUnknownPort, in.Port, spec.Node, strings.Join(sortedKeys(names), ", "))
+				in.Port, in.Path, ErrUnknownPort, in.Port, spec.Node, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
 		}
 	}
 	readers := make([]*pcap.Reader, 0, len(inputs))
@@ -189,13 +194,4 @@ func frameSummary(d []byte) string {
 	}
 	return fmt.Sprintf("%s > %s%s, ethertype 0x%02x%02x, %d bytes",
 		net.HardwareAddr(d[6:12]), net.HardwareAddr(d[0:6]), tag, d[12], d[13], size)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	l := make([]string, 0, len(m))
-	for k := range m {
-		l = append(l, k)
-	}
-	sort.Strings(l)
-	return l
 }

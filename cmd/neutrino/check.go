@@ -9,23 +9,28 @@ const checkAbout = `Loads and validates a topology file and prints a summary, or
 once as FILE:LINE:COL: path: reason, sorted by line, with exit status 1. It
 touches nothing on the system and needs no privileges.`
 
-const checkExample = `  neutrino check configs/examples/seed002-router.yaml`
+const checkExample = `  neutrino check configs/examples/seed002-router.yaml
+  neutrino check configs/examples/*.yaml`
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", "TOPOLOGY", checkAbout, checkExample, stdout, stderr)
+	fs := newFlags("check", "TOPOLOGY...", checkAbout, checkExample)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return flagError(fs, err, stdout)
+		return flagError(fs, err, stdout, stderr)
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "neutrino check: give one TOPOLOGY file (see neutrino check -h)")
+	if len(pos) == 0 {
+		fmt.Fprintln(stderr, "neutrino check: give a TOPOLOGY file (see neutrino check -h)")
 		return 2
 	}
-	summary, err := checkTopology(pos[0])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	code := 0
+	for _, path := range pos {
+		summary, err := checkTopology(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok: %s\n", path, summary)
 	}
-	fmt.Fprintf(stdout, "%s: ok: %s\n", pos[0], summary)
-	return 0
+	return code
 }

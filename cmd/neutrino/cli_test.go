@@ -19,9 +19,9 @@ func runCLI(args ...string) (int, string, string) {
 func TestHelp(t *testing.T) {
 	for _, cmd := range []string{"run", "check", "replay", "show"} {
 		t.Run(cmd, func(t *testing.T) {
-			code, out, _ := runCLI(cmd, "-h")
-			if code != 0 {
-				t.Errorf("%s -h exit %d, want 0", cmd, code)
+			code, out, errs := runCLI(cmd, "-h")
+			if code != 0 || errs != "" {
+				t.Errorf("%s -h exit %d, want 0; stderr %q, want nothing", cmd, code, errs)
 			}
 			for _, want := range []string{"Usage: neutrino " + cmd, "Example:"} {
 				if !strings.Contains(out, want) {
@@ -45,9 +45,11 @@ func TestCheck(t *testing.T) {
 			t.Errorf("check %s: exit %d\n%s%s", ex, code, out, errs)
 		}
 	}
+	var code int
+	var errs string
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("version: 1\nnetworks:\n  - name: n\n    type: vlan\n    segmnet: 5\n"), 0o644)
-	code, _, errs := runCLI("check", bad)
+	code, _, errs = runCLI("check", bad)
 	if code != 1 {
 		t.Errorf("check bad: exit %d, want 1", code)
 	}
@@ -55,6 +57,11 @@ func TestCheck(t *testing.T) {
 		if !strings.Contains(errs, want) {
 			t.Errorf("check bad: stderr lacks %q:\n%s", want, errs)
 		}
+	}
+	// Several files: each is checked, and one bad file makes it fail.
+	code, out, errs := runCLI("check", examples[0], bad)
+	if code != 1 || !strings.Contains(out, examples[0]+": ok") || !strings.Contains(errs, bad+":5:5:") {
+		t.Errorf("check good bad: exit %d\n%s%s", code, out, errs)
 	}
 	if code, _, _ := runCLI("check"); code != 2 {
 		t.Errorf("check without file: exit %d, want 2", code)

@@ -68,11 +68,12 @@ Run "neutrino COMMAND -h" for a command's flags and an example.
 `)
 }
 
-// newFlags returns a flag set whose -h prints the command's help: what it
-// does, its flags, and an example.
-func newFlags(name, synopsis, about, example string, stdout, stderr io.Writer) *flag.FlagSet {
+// newFlags returns a flag set whose Usage says what the command does, its
+// flags, and an example. While parsing it prints nothing: flagError says
+// what went wrong, once.
+func newFlags(name, synopsis, about, example string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: neutrino %s %s\n\n%s\n", name, synopsis, about)
@@ -88,13 +89,16 @@ func newFlags(name, synopsis, about, example string, stdout, stderr io.Writer) *
 }
 
 // flagError turns a parse error into an exit status: -h prints the help
-// to stdout and exits 0; a bad flag (already reported by the flag package
-// with the usage) exits 2.
-func flagError(fs *flag.FlagSet, err error, stdout io.Writer) int {
+// to stdout and exits 0; a bad flag prints the error and the help to
+// stderr and exits 2.
+func flagError(fs *flag.FlagSet, err error, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return 0
 	}
+	fmt.Fprintf(stderr, "neutrino %s: %v\n\n", fs.Name(), err)
+	fs.SetOutput(stderr)
+	fs.Usage()
 	return 2
 }

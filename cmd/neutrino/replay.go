@@ -15,12 +15,13 @@ every frame that leaves a port or uplink is written to DIR/<name>.pcap. The
 counters are printed at the end. Super-frames and partial checksums are
 resolved as for an egress without offloads: pcap files get plain frames.`
 
-const replayExample = `  neutrino replay configs/examples/vlan-provider.yaml \
-      --in vm1=testdata/vm1.pcap --in physnet1=testdata/uplink.pcap --out /tmp/out
-  tshark -r /tmp/out/physnet1.pcap      # what left on the uplink`
+const replayExample = `  neutrino replay datapath/testdata/golden/topology.yaml \
+      --in r1=datapath/testdata/golden/learning/in/r1.pcap \
+      --in r2=datapath/testdata/golden/learning/in/r2.pcap --out /tmp/out --trace
+  tcpdump -e -n -r /tmp/out/physnet1.pcap      # what left on the uplink`
 
 func cmdReplay(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "[--node NAME] TOPOLOGY --in PORT=FILE.pcap [--in ...] --out DIR", replayAbout, replayExample, stdout, stderr)
+	fs := newFlags("replay", "[--node NAME] TOPOLOGY --in PORT=FILE.pcap [--in ...] --out DIR", replayAbout, replayExample)
 	node := fs.String("node", "", "the node of the topology to replay through (default: the only node)")
 	var ins multiFlag
 	fs.Var(&ins, "in", "PORT=FILE.pcap: frames of FILE enter at PORT (a port or uplink name); repeatable")
@@ -28,7 +29,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	trace := fs.Bool("trace", false, "print every frame's path through the node")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return flagError(fs, err, stdout)
+		return flagError(fs, err, stdout, stderr)
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "neutrino replay: give one TOPOLOGY file (see neutrino replay -h)")

@@ -16,7 +16,8 @@ import (
 
 const runAbout = `Runs one node of the topology until SIGINT or SIGTERM: creates a TAP device
 for every port with attach: tap (with the port's MAC and the network's MTU),
-binds AF_PACKET to the interfaces of attach: existing ports and uplinks, and
+and for every tap: uplink, binds AF_PACKET (promiscuous) to the interfaces of
+attach: existing ports and interface: uplinks, and
 switches frames between them. Without TOPOLOGY it runs the embedded default:
 network demo (10.0.0.0/24) with ports vm1 (tapvm1, 10.0.0.11) and vm2
 (tapvm2, 10.0.0.12). An invalid topology starts nothing. TAP devices the node
@@ -29,14 +30,14 @@ const runExample = `  sudo neutrino run                                   # the 
   sudo neutrino run --node compute01 lab.yaml         # one node of a multi-node lab`
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "[--node NAME] [--socket PATH] [TOPOLOGY]", runAbout, runExample, stdout, stderr)
+	fs := newFlags("run", "[--node NAME] [--socket PATH] [TOPOLOGY]", runAbout, runExample)
 	node := fs.String("node", "", "the node of the topology to run (default: the only node)")
 	socket := fs.String("socket", "", "control socket path (default /run/neutrino/NODE.sock)")
 	verbose := fs.Bool("v", false, "log debug messages too")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return flagError(fs, err, stdout)
+		return flagError(fs, err, stdout, stderr)
 	}
 	if len(pos) > 1 {
 		fmt.Fprintf(stderr, "neutrino run: one TOPOLOGY at most, got %d arguments\n", len(pos))

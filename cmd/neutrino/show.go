@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,13 +30,13 @@ const showExample = `  neutrino show fdb
 var showWhat = []string{"ports", "fdb", "counters"}
 
 func cmdShow(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("show", "[--socket PATH | --node NAME] [--json] ports|fdb|counters", showAbout, showExample, stdout, stderr)
+	fs := newFlags("show", "[--socket PATH | --node NAME] [--json] ports|fdb|counters", showAbout, showExample)
 	socket := fs.String("socket", "", "control socket of the node (default /run/neutrino/NODE.sock)")
 	node := fs.String("node", "", "the node to read, when several run on this host")
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return flagError(fs, err, stdout)
+		return flagError(fs, err, stdout, stderr)
 	}
 	if len(pos) != 1 || !contains(showWhat, pos[0]) {
 		fmt.Fprintf(stderr, "neutrino show: say what to show: %s (see neutrino show -h)\n", strings.Join(showWhat, ", "))
@@ -59,7 +60,10 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(v)
+		if err := enc.Encode(v); err != nil {
+			fmt.Fprintf(stderr, "neutrino show: %v\n", err)
+			return 1
+		}
 		return 0
 	}
 	if err := printShow(stdout, pos[0], data); err != nil {
@@ -159,26 +163,17 @@ func printCounters(w io.Writer, c datapath.Counters) {
 	} else {
 		tw = newTable(w)
 		fmt.Fprintln(tw, "DROP REASON\tFRAMES")
-		for _, k := range sortedKeys(c.Drops) {
+		for _, k := range slices.Sorted(maps.Keys(c.Drops)) {
 			fmt.Fprintf(tw, "%s\t%d\n", k, c.Drops[k])
 		}
 		tw.Flush()
 	}
 	fmt.Fprintln(w)
 	var parts []string
-	for _, k := range sortedKeys(c.FDB) {
+	for _, k := range slices.Sorted(maps.Keys(c.FDB)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, c.FDB[k]))
 	}
 	fmt.Fprintf(w, "fdb: %s\n", strings.Join(parts, ", "))
-}
-
-func sortedKeys(m map[string]uint64) []string {
-	l := make([]string, 0, len(m))
-	for k := range m {
-		l = append(l, k)
-	}
-	sort.Strings(l)
-	return l
 }
 
 func dash(s string) string {

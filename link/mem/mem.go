@@ -128,18 +128,17 @@ func (e *Endpoint) WriteBatch(bufs []*packet.Buffer) (int, error) {
 	if e.failed != nil {
 		return 0, e.failed
 	}
-	for _, b := range bufs {
+	defer e.cond.Broadcast()
+	for i, b := range bufs {
+		// Like a real endpoint: stop at the first frame refused.
 		if b.Meta.GSO.IsGSO() && !e.caps.Has(link.CapGSO) {
-			return 0, link.ErrFrameTooBig
+			return i, link.ErrFrameTooBig
 		}
-	}
-	e.nsent += len(bufs)
-	if !e.sink {
-		for _, b := range bufs {
+		e.nsent++
+		if !e.sink {
 			e.sent = append(e.sent, Frame{Data: append([]byte(nil), b.Data()...), GSO: b.Meta.GSO, Time: b.Meta.Time})
 		}
 	}
-	e.cond.Broadcast()
 	return len(bufs), nil
 }
 

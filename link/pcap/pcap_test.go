@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,29 @@ func TestOpenErrors(t *testing.T) {
 				t.Errorf("Open(%s) = %v, want %v", tc.name, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestTruncatedCapture(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cut.pcap")
+	w, err := Create(path, 1500, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := packet.NewBuffer(2048)
+	b.SetData(make([]byte, 100))
+	w.WriteBatch([]*packet.Buffer{b, b})
+	w.Close()
+	data, _ := os.ReadFile(path)
+	os.WriteFile(path, data[:len(data)-30], 0o644) // the second frame is cut
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	bufs := []*packet.Buffer{packet.NewBuffer(2048), packet.NewBuffer(2048), packet.NewBuffer(2048)}
+	n, err := r.ReadBatch(bufs)
+	if n != 1 || err == nil || !strings.Contains(err.Error(), "cut short after 1 frames") {
+		t.Errorf("ReadBatch = %d, %v; want 1 and an error naming the cut", n, err)
 	}
 }

@@ -28,8 +28,9 @@ type Reader struct {
 	name      string
 	f         *os.File
 	src       packetSource
+	read      int // frames returned so far
 	truncated int // frames captured shorter than they were on the wire
-	tooBig    int
+	tooBig    int // frames larger than a Buffer, skipped
 }
 
 // Open opens a pcap or pcapng file of Ethernet frames.
@@ -78,6 +79,10 @@ func (r *Reader) MTU() int { return 65535 }
 // Caps implements link.Endpoint.
 func (r *Reader) Caps() link.Caps { return 0 }
 
+// Skipped returns how many frames were too large for the buffers and were
+// skipped.
+func (r *Reader) Skipped() int { return r.tooBig }
+
 // Truncated returns how many frames the capture holds shorter than they
 // were on the wire (they are still read, as captured).
 func (r *Reader) Truncated() int { return r.truncated }
@@ -90,7 +95,10 @@ func (r *Reader) ReadBatch(bufs []*packet.Buffer) (int, error) {
 	n := 0
 	for n < len(bufs) {
 		data, ci, err := r.src.ReadPacketData()
-		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return n, fmt.Errorf("%s: the capture is cut short after %d frames: %w", r.name, r.read, err)
+		}
+		if err == io.EOF {
 			if n == 0 {
 				return 0, io.EOF
 			}
@@ -110,6 +118,7 @@ func (r *Reader) ReadBatch(bufs []*packet.Buffer) (int, error) {
 		}
 		b.SetData(data)
 		b.Meta.Time = ci.Timestamp.UnixNano()
+		r.read++
 		n++
 	}
 	return n, nil

@@ -21,6 +21,8 @@ type PortCounters struct {
 	TxFrames uint64 `json:"tx_frames"`
 	TxBytes  uint64 `json:"tx_bytes"`
 	TxDrops  uint64 `json:"tx_drops"`
+	// Link holds the endpoint's own counters (link.Counter), if any.
+	Link map[string]uint64 `json:"link,omitempty"`
 }
 
 // Counters is a snapshot of the node's counters.

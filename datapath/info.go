@@ -3,6 +3,7 @@ package datapath
 import (
 	"net"
 
+	"neutrino/link"
 	"neutrino/packet/header"
 	"sort"
 	"strconv"
@@ -102,7 +103,11 @@ func macString(m [6]byte) string { return net.HardwareAddr(m[:]).String() }
 func (n *Node) Counters() Counters {
 	c := Counters{Drops: map[string]uint64{}, FDB: map[string]uint64{}}
 	for _, p := range n.ports {
-		c.Ports = append(c.Ports, p.c.snapshot(p.spec.Name))
+		pc := p.c.snapshot(p.spec.Name)
+		if lc, ok := p.ep.(link.Counter); ok {
+			pc.Link = lc.LinkCounters()
+		}
+		c.Ports = append(c.Ports, pc)
 	}
 	for r := Reason(1); r < NumReasons; r++ {
 		if v := n.drops[r].Load(); v != 0 {

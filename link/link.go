@@ -60,3 +60,11 @@ var (
 	// ErrFrameTooBig is returned for a frame the endpoint cannot carry.
 	ErrFrameTooBig = errors.New("link: frame too big for endpoint")
 )
+
+// Counter is implemented by endpoints that count what happens below the
+// datapath: super-frames, frames the device dropped or refused before the
+// node saw them. `neutrino show counters` prints them beside the node's.
+type Counter interface {
+	// LinkCounters returns the counters by snake_case name.
+	LinkCounters() map[string]uint64
+}

@@ -156,6 +156,11 @@ func TestIntegrationTwoPorts(t *testing.T) {
 		if gbps <= 0 {
 			t.Errorf("iperf3 moved nothing")
 		}
+		// TCP crossed as super-frames, whole from TAP to TAP.
+		c := nodeCounters(t, n)
+		if c.Ports[0].Link["rx_super_frames"] == 0 || c.Ports[1].Link["tx_super_frames"] == 0 {
+			t.Errorf("no super-frames from vm1 to vm2: %v / %v", c.Ports[0].Link, c.Ports[1].Link)
+		}
 	} else {
 		t.Log("iperf3 not installed: TCP throughput not measured")
 	}

@@ -157,6 +157,19 @@ func printCounters(w io.Writer, c datapath.Counters) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", p.Port, p.RxFrames, p.RxBytes, p.RxDrops, p.TxFrames, p.TxBytes, p.TxDrops)
 	}
 	tw.Flush()
+	var links []string
+	for _, p := range c.Ports {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(p.Link)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, p.Link[k]))
+		}
+		if len(parts) > 0 {
+			links = append(links, fmt.Sprintf("  %s: %s", p.Port, strings.Join(parts, ", ")))
+		}
+	}
+	if len(links) > 0 {
+		fmt.Fprintf(w, "\nlink counters (below the node):\n%s\n", strings.Join(links, "\n"))
+	}
 	fmt.Fprintln(w)
 	if len(c.Drops) == 0 {
 		fmt.Fprintln(w, "drops: none")

@@ -48,3 +48,12 @@ func (s *Socket) Stats() Stats {
 		TxFrames: c.txFrames.Load(), TxGSO: c.txGSO.Load(), TxErrors: c.txErrors.Load(),
 	}
 }
+
+// LinkCounters implements link.Counter.
+func (s *Socket) LinkCounters() map[string]uint64 {
+	st := s.Stats()
+	return map[string]uint64{
+		"rx_super_frames": st.RxGSO, "rx_vlan_tags_restored": st.RxVLAN, "rx_truncated": st.RxTruncated,
+		"rx_link_down": st.RxDown, "tx_super_frames": st.TxGSO, "tx_errors": st.TxErrors,
+	}
+}

@@ -26,3 +26,12 @@ func (d *Device) Stats() Stats {
 		TxFrames: c.txFrames.Load(), TxGSO: c.txGSO.Load(), TxErrors: c.txErrors.Load(),
 	}
 }
+
+// LinkCounters implements link.Counter.
+func (d *Device) LinkCounters() map[string]uint64 {
+	s := d.Stats()
+	return map[string]uint64{
+		"rx_super_frames": s.RxGSO, "rx_dropped": s.RxDropped,
+		"tx_super_frames": s.TxGSO, "tx_errors": s.TxErrors,
+	}
+}

@@ -123,3 +123,17 @@ func TestShowWithoutNode(t *testing.T) {
 		t.Errorf("show bogus: exit %d, stderr %q", code, errs)
 	}
 }
+
+func TestRunInvalidTopologyStartsNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nports:\n  - {name: vm1, network: nowhere}\n"), 0o644)
+	socket := filepath.Join(dir, "node.sock")
+	code, _, errs := runCLI("run", "--socket", socket, bad)
+	if code != 1 || !strings.Contains(errs, bad+":3:") {
+		t.Errorf("run bad topology: exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(socket); !os.IsNotExist(err) {
+		t.Errorf("the control socket was created: %v", err)
+	}
+}

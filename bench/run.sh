@@ -122,7 +122,7 @@ REPO=$(cd "$HERE/.." && pwd)
 
 ID=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n') # 4 hex digits
 NSP="nbench-$ID"                                  # namespace prefix
-tmp=$(mktemp -d "/tmp/nbench-$ID.XXXXXX")
+tmp=$(mktemp -d -t "nbench-$ID.XXXXXX")
 # Hard upper bound for every long-running process this script starts: they
 # are wrapped in timeout(1) so that they die even if this script is SIGKILLed.
 BUDGET=$(((${#SETUPS[@]} * RUNS * 2 * (DURATION + 20)) + 600))

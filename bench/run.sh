@@ -259,6 +259,17 @@ median() { # numbers on stdin -> median
 }
 
 declare -A TCP UDP # setup -> space-separated per-run values
+HZ=$(getconf CLK_TCK)
+declare -A TCPCPU UDPCPU # setup -> switch CPU per GB (TCP) / per frame (UDP), per run
+SWITCH_PID="" # the userspace switch process measured (empty for the bridge)
+
+cpu_ticks() { # user+system clock ticks of SWITCH_PID, all threads; 0 if none
+	if [[ -n $SWITCH_PID && -r /proc/$SWITCH_PID/stat ]]; then
+		awk '{print $14 + $15}' "/proc/$SWITCH_PID/stat"
+	else
+		echo 0
+	fi
+}
 
 start_server() { # start_server NSB IP TAG: one-off iperf3 server, JSON to $tmp/TAG.server.json
 	local nsb=$1 ipb=$2 tag=$3
@@ -285,24 +296,42 @@ measure() { # measure SETUP NSA NSB: RUNS x (TCP, UDP) from NSA to 10.0.0.12 in 
 	for ((r = 1; r <= RUNS; r++)); do
 		tag="$setup.tcp.$r"
 		start_server "$nsb" "$ipb" "$tag"
+		c0=$(cpu_ticks)
 		fg ip netns exec "$nsa" timeout $((DURATION + 30)) \
 			iperf3 -c "$ipb" -p 5201 -t "$DURATION" -J >"$tmp/$tag.client.json" 2>"$tmp/$tag.client.err" || true
+		c1=$(cpu_ticks)
 		wait_server
 		v=$(json_tcp_gbps "$tmp/$tag.client.json") || die "$setup TCP run $r failed: $(cat "$tmp/$tag.client.err")"
 		TCP[$setup]+="$v "
-		log "$setup run $r/$RUNS: TCP $v Gb/s"
+		cpu=""
+		if [[ -n $SWITCH_PID ]]; then
+			# CPU seconds of the switch per GB carried.
+			cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v g="$v" -v d="$DURATION" 'BEGIN {printf "%.2f", (t/hz) / (g*d/8)}')
+			TCPCPU[$setup]+="$cpu "
+			cpu=", switch CPU $cpu s/GB"
+		fi
+		log "$setup run $r/$RUNS: TCP $v Gb/s$cpu"
 
 		tag="$setup.udp.$r"
 		start_server "$nsb" "$ipb" "$tag"
+		c0=$(cpu_ticks)
 		fg ip netns exec "$nsa" timeout $((DURATION + 30)) \
 			iperf3 -c "$ipb" -p 5201 -u -b 0 -l "$UDP_LEN" -t "$DURATION" -J \
 			>"$tmp/$tag.client.json" 2>"$tmp/$tag.client.err" || true
+		c1=$(cpu_ticks)
 		wait_server
 		v=$(json_udp_kpps "$tmp/$tag.server.json") ||
 			die "$setup UDP run $r failed: $(cat "$tmp/$tag.server.err" "$tmp/$tag.client.err")"
 		read -r kpps pk lost secs <<<"$v"
 		UDP[$setup]+="$kpps "
-		log "$setup run $r/$RUNS: UDP $kpps kpps delivered ($pk sent, $lost lost, ${secs}s)"
+		cpu=""
+		if [[ -n $SWITCH_PID ]]; then
+			# CPU microseconds of the switch per frame delivered.
+			cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v k="$kpps" -v s="$secs" 'BEGIN {printf "%.2f", (t/hz) / (k*1000*s) * 1e6}')
+			UDPCPU[$setup]+="$cpu "
+			cpu=", switch CPU $cpu us/frame"
+		fi
+		log "$setup run $r/$RUNS: UDP $kpps kpps delivered ($pk sent, $lost lost, ${secs}s)$cpu"
 	done
 }
 
@@ -354,12 +383,14 @@ run_neutrino() {
 	sleep 1
 	NEUTRINO_RSS=$(awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
 	log "neutrino: pid $pid, idle VmRSS $NEUTRINO_RSS MB"
+	SWITCH_PID=$pid
 	timeout 10 ip -n "$sw" link set tapvm1 netns "$a"
 	timeout 10 ip -n "$sw" link set tapvm2 netns "$b"
 	vm_addr "$a" tapvm1 10.0.0.11
 	vm_addr "$b" tapvm2 10.0.0.12
 	log "neutrino: tapvm1 $(link_info "$a" tapvm1); tapvm2 $(link_info "$b" tapvm2)"
 	measure neutrino "$a" "$b"
+	SWITCH_PID=""
 	kill -0 "$pid" 2>/dev/null || log "neutrino: WARNING: the process died during the run"
 	if [[ -S $tmp/neutrino.sock ]]; then
 		timeout 10 "$bin" show --socket "$tmp/neutrino.sock" counters >"$tmp/neutrino.counters" 2>&1 || true
@@ -418,6 +449,7 @@ ovs_start_vswitchd() {
 	OVS_VSD_WRAPPER=$!
 	PIDS+=("$OVS_VSD_WRAPPER")
 	waitfor 20 "ovs-vswitchd's control socket" test -S "$OVS_DIR/run/ovs-vswitchd.ctl"
+	SWITCH_PID=$(cat "$OVS_DIR/run/ovs-vswitchd.pid" 2>/dev/null || true)
 	# A no-op transaction that waits for ovs-vswitchd to apply the config.
 	vsctl set Open_vSwitch . other_config:nbench-ready="$RANDOM"
 }
@@ -465,6 +497,7 @@ run_ovs() { # run_ovs: ovs and/or ovs-tso, whichever is selected
 		delns "$a" "$b"
 	fi
 	stoppid "$OVS_VSD_WRAPPER"
+	SWITCH_PID=""
 	stoppid "$OVS_DB_WRAPPER"
 	delns "$OVS_NS"
 }
@@ -504,6 +537,18 @@ if want neutrino && ((${#SETUPS[@]} > 1)); then
 		[[ $s == neutrino ]] && continue
 		printf '%-20s %10s %10s\n' "neutrino/$s" "$(ratio "${MT[neutrino]}" "${MT[$s]}")" "$(ratio "${MU[neutrino]}" "${MU[$s]}")"
 	done
+fi
+cpu_rows=""
+for s in "${SETUPS[@]}"; do
+	[[ -n ${TCPCPU[$s]:-} ]] || continue
+	cpu_rows+=$(printf '%-10s %12s %14s' "$s" \
+		"$(tr ' ' '\n' <<<"${TCPCPU[$s]}" | grep . | median)" "$(tr ' ' '\n' <<<"${UDPCPU[$s]}" | grep . | median)")$'\n'
+done
+if [[ -n $cpu_rows ]]; then
+	echo
+	echo "CPU of the switch process itself (user+system, all threads; the kernel bridge has none):"
+	printf '%-10s %12s %14s\n' setup "TCP s/GB" "UDP us/frame"
+	printf '%s' "$cpu_rows"
 fi
 if want neutrino; then
 	echo

@@ -33,7 +33,11 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 				n.dropOne(p, b, ReasonMTUExceeded)
 				continue
 			}
-			if tag && b.PushVLAN(header.EtherTypeVLAN, vid) {
+			if tag {
+				if !b.PushVLAN(header.EtherTypeVLAN, vid) {
+					n.dropOne(p, b, ReasonNoHeadroom)
+					continue
+				}
 				tagged = append(tagged, b)
 			}
 			ready = append(ready, b)
@@ -53,7 +57,11 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 				n.dropOne(p, b, ReasonMTUExceeded)
 				continue
 			}
-			if tag && b.PushVLAN(header.EtherTypeVLAN, vid) {
+			if tag {
+				if !b.PushVLAN(header.EtherTypeVLAN, vid) {
+					n.dropOne(p, b, ReasonNoHeadroom)
+					continue
+				}
 				tagged = append(tagged, b)
 			}
 			ready = append(ready, b)
@@ -81,8 +89,14 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 			tr.Addf(p.element(), "output", "%s segmented into %d frames", wireTag(tag, vid), k)
 		}
 		for _, s := range segs[usedSegs : usedSegs+k] {
-			if tag {
-				s.PushVLAN(header.EtherTypeVLAN, vid)
+			if s.Len() > p.maxFrame {
+				// Cut for a larger MTU than this egress has.
+				n.dropOne(p, s, ReasonMTUExceeded)
+				continue
+			}
+			if tag && !s.PushVLAN(header.EtherTypeVLAN, vid) {
+				n.dropOne(p, s, ReasonNoHeadroom)
+				continue
 			}
 			ready = append(ready, s)
 		}

@@ -19,6 +19,7 @@ const (
 	ReasonNoTag                                                       // an uplink egress frame of a VLAN the uplink doesn't carry
 	ReasonMTUExceeded                                                 // larger than the egress MTU and not a super-frame
 	ReasonSegmentError                                                // a super-frame that could not be segmented
+	ReasonNoHeadroom                                                  // no room in front of the frame for the uplink's tag
 	ReasonPortDown                                                    // the egress device is gone
 	ReasonTxError                                                     // the egress endpoint refused the frame
 	NumReasons
@@ -36,6 +37,7 @@ var reasonNames = [NumReasons]string{
 	ReasonNoTag:           "vlan_not_on_uplink",
 	ReasonMTUExceeded:     "mtu_exceeded",
 	ReasonSegmentError:    "segment_error",
+	ReasonNoHeadroom:      "no_headroom",
 	ReasonPortDown:        "port_down",
 	ReasonTxError:         "tx_error",
 }

@@ -54,7 +54,7 @@ func TestRunSurvivesDeviceGone(t *testing.T) {
 	// r2's device disappears: reported once, the port is down, the rest goes on.
 	eps["r2"].Fail(link.ErrDeviceGone)
 	deadline := time.Now().Add(5 * time.Second)
-	for n.Ports()[1].State != "gone" && time.Now().Before(deadline) {
+	for (n.Ports()[1].State != "gone" || !strings.Contains(logs.String(), "port stopped")) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if got := n.Ports()[1].State; got != "gone" {

@@ -18,6 +18,7 @@ import (
 
 	"neutrino/internal/netnstest"
 	"neutrino/link"
+	"neutrino/link/linktest"
 	"neutrino/packet"
 )
 
@@ -242,27 +243,7 @@ func TestCloseUnblocksRead(t *testing.T) {
 	netnstest.RequireRoot(t)
 	ns := netnstest.New(t, "nt")
 	va, _ := netnstest.Veth(t, ns, ns)
-	s := openIn(t, ns, Config{Interface: va})
-	done := make(chan error, 1)
-	go func() {
-		bufs := newBuffers(4)
-		for {
-			if _, err := s.ReadBatch(bufs); err != nil {
-				done <- err
-				return
-			}
-		}
-	}()
-	time.Sleep(100 * time.Millisecond)
-	s.Close()
-	select {
-	case err := <-done:
-		if err != link.ErrClosed {
-			t.Fatalf("blocked ReadBatch returned %v, want link.ErrClosed", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("ReadBatch still blocked 5s after Close")
-	}
+	linktest.CloseUnblocksRead(t, openIn(t, ns, Config{Interface: va}))
 }
 
 func TestZeroAllocs(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"neutrino/link"
+	"neutrino/link/linktest"
 	"neutrino/packet"
 )
 
@@ -47,3 +48,5 @@ func TestInjectReadWrite(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+func TestCloseUnblocksRead(t *testing.T) { linktest.CloseUnblocksRead(t, New("m")) }

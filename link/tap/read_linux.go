@@ -103,7 +103,7 @@ func (d *Device) readFrames(fd uintptr) bool {
 		r.iov[0].Base, r.iov[1].Base = &hdr[0], unsafe.SliceData(sp)
 		r.iov[0].SetLen(len(hdr))
 		r.iov[1].SetLen(len(sp))
-		m, _, errno := unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&r.iov[0])), uintptr(len(r.iov)))
+		m, _, errno := unix.RawSyscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&r.iov[0])), uintptr(len(r.iov)))
 		switch errno {
 		case 0:
 		case unix.EAGAIN:

@@ -21,12 +21,15 @@ type writer struct {
 	err  error
 	hdr  [vnetLen]byte // for a frame without headroom for the header
 	iov  [2]unix.Iovec
+	buf  []byte // a coalesced UDP super-frame, see uso_linux.go
+	uso  int    // datagrams written coalesced
 }
 
 // WriteBatch writes each frame with a virtio-net header built from its
 // Meta.GSO (written into the headroom in front of the frame and removed
-// again, so the buffer is left as it was given), one write per frame; a
-// super-frame goes out whole. It returns how many frames were written; on
+// again, so the buffer is left as it was given), one write per frame (but
+// for runs of small UDP datagrams, see uso_linux.go); a super-frame goes
+// out whole. It returns how many frames were written; on
 // error, bufs[n] is the frame that failed (the kernel refused it, e.g. an
 // inconsistent GSO header) and the later ones were not tried. It returns
 // link.ErrClosed after Close and link.ErrDeviceGone once the device was
@@ -40,9 +43,9 @@ func (d *Device) WriteBatch(bufs []*packet.Buffer) (int, error) {
 		return 0, nil
 	}
 	w := d.wpool.Get().(*writer)
-	w.bufs, w.n, w.gso, w.err = bufs, 0, 0, nil
+	w.bufs, w.n, w.gso, w.uso, w.err = bufs, 0, 0, 0, nil
 	err := d.rc.Write(w.fn)
-	n, gso := w.n, w.gso
+	n, gso, uso := w.n, w.gso, w.uso
 	if err == nil {
 		err = w.err
 	}
@@ -52,6 +55,7 @@ func (d *Device) WriteBatch(bufs []*packet.Buffer) (int, error) {
 
 	d.stats.txFrames.Add(uint64(n))
 	d.stats.txGSO.Add(uint64(gso))
+	d.stats.txUSO.Add(uint64(uso))
 	switch {
 	case err == nil:
 		return n, nil
@@ -68,12 +72,34 @@ func (d *Device) WriteBatch(bufs []*packet.Buffer) (int, error) {
 // wait until the descriptor is writable again.
 func (w *writer) writeFrames(fd uintptr) bool {
 	for w.n < len(w.bufs) {
+		if k, size := usoRun(w.bufs[w.n:]); k > 1 {
+			if w.buf == nil {
+				w.buf = make([]byte, vnetLen+usoHdr+usoMaxLen)
+			}
+			m := buildUSO(w.buf, w.bufs[w.n:w.n+k], size)
+			_, _, errno := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&w.buf[0])), uintptr(m))
+			switch errno {
+			case 0:
+				w.n += k
+				w.uso += k
+				continue
+			case unix.EAGAIN:
+				return false
+			case unix.EINTR:
+				continue
+			case unix.EBADFD:
+				w.err = link.ErrDeviceGone
+				return true
+			}
+			// Refused: never coalesce again, write them one by one.
+			usoOff.Store(true)
+		}
 		b := w.bufs[w.n]
 		var errno unix.Errno
 		if b.Headroom() >= vnetLen {
 			b.Meta.GSO.EncodeVirtioNet(b.Push(vnetLen))
 			d := b.Data()
-			_, _, errno = unix.Syscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&d[0])), uintptr(len(d)))
+			_, _, errno = unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&d[0])), uintptr(len(d)))
 			b.Pull(vnetLen)
 		} else {
 			b.Meta.GSO.EncodeVirtioNet(w.hdr[:])
@@ -82,7 +108,7 @@ func (w *writer) writeFrames(fd uintptr) bool {
 			w.iov[0].SetLen(vnetLen)
 			w.iov[1].Base = unsafe.SliceData(d)
 			w.iov[1].SetLen(len(d))
-			_, _, errno = unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.iov[0])), uintptr(len(w.iov)))
+			_, _, errno = unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.iov[0])), uintptr(len(w.iov)))
 		}
 		switch errno {
 		case 0:

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -65,14 +67,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// fail before it creates any device.
 	ctl, err := control.Listen(*socket, nil, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "neutrino run: %v\n", err)
+		fmt.Fprintf(stderr, "neutrino run: %v%s\n", err, rootHint(err))
 		return 1
 	}
 	log.Info("starting node", "node", spec.Node, "topology", source, "ports", len(spec.Ports), "socket", *socket)
 	n, err := datapath.New(spec, datapath.Options{Logger: log})
 	if err != nil {
 		ctl.Close()
-		fmt.Fprintf(stderr, "neutrino run: %v\n", err)
+		fmt.Fprintf(stderr, "neutrino run: %v%s\n", err, rootHint(err))
 		return 1
 	}
 	ctl.SetHandlers(showHandlers(n))
@@ -104,6 +106,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("node stopped; devices it created are removed", "node", spec.Node)
 	return 0
+}
+
+// rootHint explains a permission error to someone who is not root.
+func rootHint(err error) string {
+	if os.Geteuid() != 0 && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EPERM)) {
+		return "\n(neutrino run needs root, or CAP_NET_ADMIN, to create TAP devices and its control socket: try sudo)"
+	}
+	return ""
 }
 
 // startCPUProfile starts profiling into path and returns what stops it.

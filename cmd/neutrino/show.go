@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -49,7 +51,11 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	}
 	data, err := control.Call(path, pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "neutrino show: %v\n", err)
+		hint := ""
+		if errors.Is(err, iofs.ErrPermission) {
+			hint = " (the node's socket belongs to root: try sudo)"
+		}
+		fmt.Fprintf(stderr, "neutrino show: %v%s\n", err, hint)
 		return 1
 	}
 	if *asJSON {

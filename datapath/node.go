@@ -105,8 +105,13 @@ func New(spec *Spec, opts Options) (*Node, error) {
 			membership[p.id] = []uint16{ps.LVID}
 		}
 		n.ports = append(n.ports, p)
-		n.log.Info("port up", "kind", ps.Kind.String(), "name", ps.Name, "device", ps.Device,
-			"attach", ps.Attach.String(), "mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
+		if ps.Kind == PortUplink {
+			n.log.Info("uplink up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
+				"networks", n.uplinkVLANs(ps), "mtu", mtu)
+		} else {
+			n.log.Info("port up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
+				"mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
+		}
 	}
 	if err := n.sw.SetMembership(membership); err != nil {
 		return nil, errors.Join(err, n.Close())

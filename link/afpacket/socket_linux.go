@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,6 +56,9 @@ type Socket struct {
 
 var _ link.Endpoint = (*Socket)(nil)
 
+// ErrNoInterface is returned by Open for an interface that does not exist.
+var ErrNoInterface = errors.New("no such interface")
+
 // Open binds an AF_PACKET raw socket for every protocol (ETH_P_ALL) to the
 // existing interface cfg.Interface, puts the interface in promiscuous mode
 // for as long as the socket is open, and asks for PACKET_IGNORE_OUTGOING,
@@ -67,7 +71,10 @@ func Open(cfg Config) (*Socket, error) {
 	}
 	ifi, err := net.InterfaceByName(cfg.Interface)
 	if err != nil {
-		return nil, fmt.Errorf("afpacket: %w", err)
+		if strings.Contains(err.Error(), "no such network interface") {
+			err = fmt.Errorf("%w (attach: existing ports and interface: uplinks need an interface that exists in the node's network namespace)", ErrNoInterface)
+		}
+		return nil, fmt.Errorf("afpacket: interface %q: %w", cfg.Interface, err)
 	}
 	conn, err := packet.Listen(ifi, packet.Raw, unix.ETH_P_ALL, nil)
 	if err != nil {

@@ -2,6 +2,8 @@ package afpacket
 
 import (
 	"encoding/binary"
+	"errors"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -84,5 +86,12 @@ func TestDescribePlain(t *testing.T) {
 				t.Fatalf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestOpenMissingInterface(t *testing.T) {
+	_, err := Open(Config{Interface: "ntnosuch0"})
+	if !errors.Is(err, ErrNoInterface) || !strings.Contains(err.Error(), `"ntnosuch0"`) {
+		t.Errorf("Open of a missing interface: %v, want ErrNoInterface naming it", err)
 	}
 }

@@ -151,7 +151,10 @@ func TestIntegrationTwoPorts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("iperf3: %v", err)
 		}
-		gbps := iperfGbps(t, res)
+		gbps, err := netnstest.IperfGbps(res)
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("iperf3 TCP vm1 -> vm2 through neutrino: %.2f Gb/s", gbps)
 		if gbps <= 0 {
 			t.Errorf("iperf3 moved nothing")
@@ -176,21 +179,6 @@ func TestIntegrationTwoPorts(t *testing.T) {
 	if _, err := vm1.Run(context.Background(), "ip", "link", "show", "tapvm1"); err == nil {
 		t.Errorf("tapvm1 still exists after the node stopped")
 	}
-}
-
-func iperfGbps(t *testing.T, js string) float64 {
-	t.Helper()
-	var r struct {
-		End struct {
-			SumReceived struct {
-				BitsPerSecond float64 `json:"bits_per_second"`
-			} `json:"sum_received"`
-		} `json:"end"`
-	}
-	if err := json.Unmarshal([]byte(js), &r); err != nil {
-		t.Fatalf("iperf3 output: %v\n%s", err, js)
-	}
-	return r.End.SumReceived.BitsPerSecond / 1e9
 }
 
 func TestIntegrationVLANUplink(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -429,7 +428,7 @@ func TestCopyLoop(t *testing.T) {
 				t.Fatalf("iperf3 client: %v\nserver: %s", err, srv.Output())
 			}
 			srv.Wait(5 * time.Second)
-			gbps, err := iperfGbps(res)
+			gbps, err := netnstest.IperfGbps(res)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -439,24 +438,6 @@ func TestCopyLoop(t *testing.T) {
 			t.Logf("sockets: %s %+v; %s %+v", sa.Name(), sa.Stats(), sb.Name(), sb.Stats())
 		})
 	}
-}
-
-func iperfGbps(js string) (float64, error) {
-	var r struct {
-		End struct {
-			SumReceived struct {
-				BitsPerSecond float64 `json:"bits_per_second"`
-			} `json:"sum_received"`
-		} `json:"end"`
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal([]byte(js), &r); err != nil {
-		return 0, fmt.Errorf("iperf3 output: %w", err)
-	}
-	if r.Error != "" {
-		return 0, fmt.Errorf("iperf3: %s", r.Error)
-	}
-	return r.End.SumReceived.BitsPerSecond / 1e9, nil
 }
 
 func lastLine(s string) string {

@@ -3,7 +3,6 @@ package tap
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -263,7 +262,7 @@ func TestCopyLoop(t *testing.T) {
 		t.Fatalf("iperf3 client: %v\nserver: %s", err, srv.Output())
 	}
 	srv.Wait(5 * time.Second)
-	gbps, err := iperfGbps(res)
+	gbps, err := netnstest.IperfGbps(res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,25 +273,6 @@ func TestCopyLoop(t *testing.T) {
 	if ab.gso.Load() == gso0 {
 		t.Error("no super-frame (GSO.Type != 0) seen during the TCP transfer")
 	}
-}
-
-// iperfGbps extracts the received throughput from iperf3 -J output.
-func iperfGbps(js string) (float64, error) {
-	var r struct {
-		End struct {
-			SumReceived struct {
-				BitsPerSecond float64 `json:"bits_per_second"`
-			} `json:"sum_received"`
-		} `json:"end"`
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal([]byte(js), &r); err != nil {
-		return 0, fmt.Errorf("iperf3 output: %w", err)
-	}
-	if r.Error != "" {
-		return 0, fmt.Errorf("iperf3: %s", r.Error)
-	}
-	return r.End.SumReceived.BitsPerSecond / 1e9, nil
 }
 
 func lastLines(s string, n int) string {

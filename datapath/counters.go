@@ -2,6 +2,13 @@ package datapath
 
 import "sync/atomic"
 
+// uint64Counter is a counter with one writer: the writer adds without a
+// read-modify-write instruction, readers load it atomically.
+type uint64Counter struct{ v atomic.Uint64 }
+
+func (c *uint64Counter) inc()         { c.v.Store(c.v.Load() + 1) }
+func (c *uint64Counter) load() uint64 { return c.v.Load() }
+
 // portCounters are one port's counters. Receive counters are written by
 // the port's own reader only; transmit counters by every reader, once per
 // flushed batch.
@@ -27,9 +34,15 @@ type PortCounters struct {
 
 // Counters is a snapshot of the node's counters.
 type Counters struct {
-	Ports []PortCounters    `json:"ports"`
-	Drops map[string]uint64 `json:"drops"` // per reason, only those seen
-	FDB   map[string]uint64 `json:"fdb"`   // learning statistics
+	Ports []PortCounters `json:"ports"`
+	// Drops counts drops per reason, summed over the stages (reason names
+	// are unique across stages); only reasons seen appear.
+	Drops map[string]uint64 `json:"drops"`
+	// Stages counts the same drops per stage and reason.
+	Stages map[string]map[string]uint64 `json:"stages,omitempty"`
+	FDB    map[string]uint64            `json:"fdb"` // learning statistics
+	// DHCP counts each DHCP port's work, per network.
+	DHCP map[string]map[string]uint64 `json:"dhcp,omitempty"`
 }
 
 func (c *portCounters) snapshot(name string) PortCounters {

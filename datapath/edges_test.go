@@ -9,16 +9,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"neutrino/packet"
-	l2switch "neutrino/switch"
 )
-
-func TestSwitchReasons(t *testing.T) {
-	for r := l2switch.DropReason(1); r < l2switch.NumDropReasons; r++ {
-		if got := switchReason(r).String(); got != r.String() {
-			t.Errorf("br-int's %s is counted as %s", r, got)
-		}
-	}
-}
 
 // frameOfLen builds a UDP frame of exactly size bytes (tagged with vid
 // when not 0; vid 0 with prio set makes a priority tag).

@@ -8,34 +8,43 @@ import (
 	"neutrino/packet/header"
 )
 
-// egress writes one port's queue as one batch.
-func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
+// egress writes one port's queue as one batch; at holds each queued
+// frame's trace cursor.
+func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer, at []int32) {
 	if p.down.Load() {
-		n.dropOut(p, q, ReasonPortDown)
+		for i, b := range q {
+			if tr := b.Meta.Trace; tr != nil {
+				tr.At = int(at[i])
+			}
+			w.dropOut(p, b, ReasonPortDown)
+		}
 		return
 	}
 	ready := w.ready[:0]
 	tagged := w.tagged[:0]
 	usedSegs := 0
-	for _, b := range q {
+	for i, b := range q {
+		if tr := b.Meta.Trace; tr != nil {
+			tr.At = int(at[i])
+		}
 		var vid uint16
 		tag := false
 		if p.trunk != nil {
 			var ok bool
 			vid, tag, ok = p.trunk.Egress(b.Meta.LVID)
 			if !ok {
-				n.dropOne(p, b, ReasonNoTag)
+				w.dropOut(p, b, ReasonNoTag)
 				continue
 			}
 		}
 		if canTake(p.caps, b) {
 			if !b.Meta.GSO.IsGSO() && b.Len() > p.maxFrame {
-				n.dropOne(p, b, ReasonMTUExceeded)
+				w.dropOut(p, b, ReasonMTUExceeded)
 				continue
 			}
 			if tag {
 				if !b.PushVLAN(header.EtherTypeVLAN, vid) {
-					n.dropOne(p, b, ReasonNoHeadroom)
+					w.dropOut(p, b, ReasonNoHeadroom)
 					continue
 				}
 				tagged = append(tagged, b)
@@ -50,16 +59,16 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 			// A partial checksum the egress can't finish: finish it
 			// here. The frame stays valid for every other egress.
 			if err := packet.CompleteChecksum(b); err != nil {
-				n.dropOne(p, b, ReasonSegmentError)
+				w.dropOut(p, b, ReasonSegmentError)
 				continue
 			}
 			if b.Len() > p.maxFrame {
-				n.dropOne(p, b, ReasonMTUExceeded)
+				w.dropOut(p, b, ReasonMTUExceeded)
 				continue
 			}
 			if tag {
 				if !b.PushVLAN(header.EtherTypeVLAN, vid) {
-					n.dropOne(p, b, ReasonNoHeadroom)
+					w.dropOut(p, b, ReasonNoHeadroom)
 					continue
 				}
 				tagged = append(tagged, b)
@@ -76,13 +85,13 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 		k, err := packet.Segment(b, segs[usedSegs:])
 		if errors.Is(err, packet.ErrSegmentShort) && usedSegs > 0 {
 			// Scratch is short: write what is ready and start over.
-			n.write(p, ready)
+			n.write(w, p, ready)
 			ready = ready[:0]
 			usedSegs = 0
 			k, err = packet.Segment(b, segs)
 		}
 		if err != nil {
-			n.dropOne(p, b, ReasonSegmentError)
+			w.dropOut(p, b, ReasonSegmentError)
 			continue
 		}
 		if tr := b.Meta.Trace; tr != nil {
@@ -91,18 +100,18 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 		for _, s := range segs[usedSegs : usedSegs+k] {
 			if s.Len() > p.maxFrame {
 				// Cut for a larger MTU than this egress has.
-				n.dropOne(p, s, ReasonMTUExceeded)
+				w.dropOut(p, s, ReasonMTUExceeded)
 				continue
 			}
 			if tag && !s.PushVLAN(header.EtherTypeVLAN, vid) {
-				n.dropOne(p, s, ReasonNoHeadroom)
+				w.dropOut(p, s, ReasonNoHeadroom)
 				continue
 			}
 			ready = append(ready, s)
 		}
 		usedSegs += k
 	}
-	n.write(p, ready)
+	n.write(w, p, ready)
 	for _, b := range tagged {
 		b.PopVLAN()
 	}
@@ -113,7 +122,7 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 // write hands a batch to the port's endpoint and counts the outcome. An
 // endpoint stops at the first frame it refuses: that frame is dropped and
 // the rest is written.
-func (n *Node) write(p *port, ready []*packet.Buffer) {
+func (n *Node) write(w *Worker, p *port, ready []*packet.Buffer) {
 	for len(ready) > 0 {
 		k, err := p.ep.WriteBatch(ready)
 		var bytes uint64
@@ -129,26 +138,21 @@ func (n *Node) write(p *port, ready []*packet.Buffer) {
 			if errors.Is(err, link.ErrDeviceGone) {
 				n.portGone(p, err)
 			}
-			n.dropOut(p, ready[k:], ReasonPortDown)
+			for _, b := range ready[k:] {
+				w.dropOut(p, b, ReasonPortDown)
+			}
 			return
 		}
-		n.dropOne(p, ready[k], ReasonTxError)
+		w.dropOut(p, ready[k], ReasonTxError)
 		ready = ready[k+1:]
 	}
 }
 
-// dropOne counts a frame dropped on egress.
-func (n *Node) dropOne(p *port, b *packet.Buffer, r Reason) {
-	n.drop(r)
+// dropOut counts a frame dropped on egress, against the port too.
+func (w *Worker) dropOut(p *port, b *packet.Buffer, r Reason) {
 	p.c.txDrops.Add(1)
+	w.drops[StagePortOut][r].inc()
 	if tr := b.Meta.Trace; tr != nil {
 		tr.Add(p.element(), "drop", r.String())
-	}
-}
-
-// dropOut counts frames dropped on egress.
-func (n *Node) dropOut(p *port, q []*packet.Buffer, r Reason) {
-	for _, b := range q {
-		n.dropOne(p, b, r)
 	}
 }

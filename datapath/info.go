@@ -87,7 +87,7 @@ func (n *Node) FDB() []FDBEntry {
 	out := make([]FDBEntry, 0, len(entries))
 	for _, e := range entries {
 		out = append(out, FDBEntry{
-			Port:    n.ports[e.Port].spec.Name,
+			Port:    n.bridgePortName(e.Port),
 			LVID:    e.LVID,
 			Network: n.networkName(e.LVID),
 			MAC:     macString(e.MAC),
@@ -109,9 +109,33 @@ func (n *Node) Counters() Counters {
 		}
 		c.Ports = append(c.Ports, pc)
 	}
-	for r := Reason(1); r < NumReasons; r++ {
-		if v := n.drops[r].Load(); v != 0 {
-			c.Drops[r.String()] = v
+	n.workersMu.Lock()
+	for _, w := range n.workers {
+		for s := Stage(0); s < NumStages; s++ {
+			for r := range w.drops[s] {
+				v := w.drops[s][r].load()
+				if v == 0 {
+					continue
+				}
+				name := n.reasonName(s, uint8(r))
+				c.Drops[name] += v
+				if c.Stages == nil {
+					c.Stages = map[string]map[string]uint64{}
+				}
+				if c.Stages[s.String()] == nil {
+					c.Stages[s.String()] = map[string]uint64{}
+				}
+				c.Stages[s.String()][name] += v
+			}
+		}
+	}
+	n.workersMu.Unlock()
+	for _, e := range n.g.Load().elems {
+		if d, ok := e.(*dhcpPort); ok {
+			if c.DHCP == nil {
+				c.DHCP = map[string]map[string]uint64{}
+			}
+			c.DHCP[d.network] = d.counters()
 		}
 	}
 	st := n.sw.Stats()

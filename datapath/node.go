@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,15 +27,20 @@ type Options struct {
 	BatchSize      int           // frames per read; default 64
 }
 
-// Node is one running node: its ports, its br-int and its counters.
+// Node is one running node: its device ports, the element graph that
+// joins them, the long-lived state the elements use (br-int's FDB) and
+// the counters.
 type Node struct {
 	spec  *Spec
-	ports []*port
+	ports []*port // device ports; port i is br-int port i
 	sw    *l2switch.Switch
+	g     atomic.Pointer[graph]
 	clock clock.Clock
 	log   *slog.Logger
 	batch int
-	drops [NumReasons]atomic.Uint64
+
+	workersMu sync.Mutex
+	workers   []*Worker // whose drop counters the node sums
 }
 
 // port is one port of the node with its endpoint.
@@ -65,7 +71,7 @@ func New(spec *Spec, opts Options) (*Node, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 64
 	}
-	if len(spec.Ports) > int(^l2switch.PortID(0)) {
+	if len(spec.Ports)+len(spec.Networks) > int(^l2switch.PortID(0)) {
 		return nil, fmt.Errorf("node %s: too many ports (%d)", spec.Node, len(spec.Ports))
 	}
 	n := &Node{
@@ -113,9 +119,11 @@ func New(spec *Spec, opts Options) (*Node, error) {
 				"mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
 		}
 	}
+	g := n.buildGraph(membership)
 	if err := n.sw.SetMembership(membership); err != nil {
 		return nil, errors.Join(err, n.Close())
 	}
+	n.g.Store(g)
 	return n, nil
 }
 
@@ -151,6 +159,3 @@ func (n *Node) PortIndex(name string) (int, bool) {
 	}
 	return 0, false
 }
-
-// drop counts a dropped frame against the port and the reason.
-func (n *Node) drop(r Reason) { n.drops[r].Add(1) }

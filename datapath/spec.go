@@ -1,6 +1,9 @@
 package datapath
 
-import "net"
+import (
+	"net"
+	"net/netip"
+)
 
 // PortKind says what a port of the node is.
 type PortKind uint8
@@ -51,6 +54,9 @@ type PortSpec struct {
 	MTU     int              // largest L3 packet; the network's MTU for VM ports
 	Network string           // VM ports: the network
 	LVID    uint16           // VM ports: the network's local VLAN
+	// PortSecurity is Neutron's port_security_enabled (VM ports); a port
+	// without it is trusted (e.g. it may relay DHCP).
+	PortSecurity bool
 
 	// Uplinks: the flat network's local VLAN (0 when none) and, for vlan
 	// networks, the 802.1Q id on the wire -> local VLAN.
@@ -66,6 +72,16 @@ type NetworkSpec struct {
 	Physical string // uplink name for flat and vlan
 	MTU      int
 	LVID     uint16 // host-local VLAN on br-int
+	// DHCP is the network's DHCP port on this node, nil when no subnet
+	// of the network has DHCP enabled or no port of the node is on it.
+	DHCP *DHCPSpec
+}
+
+// DHCPSpec is a network's DHCP port: Neutron gives it one MAC and one
+// address in each DHCP-enabled subnet.
+type DHCPSpec struct {
+	MAC net.HardwareAddr
+	IPs []netip.Addr
 }
 
 // Spec is what a node is made of.

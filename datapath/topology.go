@@ -12,13 +12,14 @@ func SpecFromView(v *configs.NodeView) *Spec {
 	for _, nn := range v.Networks {
 		s.Networks = append(s.Networks, NetworkSpec{
 			Name: nn.Name, Type: string(nn.Type), Segment: uint32(nn.Segment),
-			Physical: nn.Physical, MTU: nn.MTU, LVID: nn.LVID,
+			Physical: nn.Physical, MTU: nn.MTU, LVID: nn.LVID, DHCP: dhcpSpec(v, nn),
 		})
 	}
 	for _, p := range v.Ports {
 		ps := PortSpec{
 			Name: p.Name, Kind: PortVM, Device: p.Device, MAC: p.MAC.HardwareAddr(),
 			MTU: p.Network.MTU, Network: p.Network.Name, LVID: v.LVID(p.Network),
+			PortSecurity: p.PortSecurity,
 		}
 		if p.Attach == configs.AttachExisting {
 			ps.Attach = AttachExisting
@@ -48,4 +49,28 @@ func SpecFromView(v *configs.NodeView) *Spec {
 		s.Ports = append(s.Ports, ps)
 	}
 	return s
+}
+
+// dhcpSpec is the network's DHCP port on the node: there is one when a
+// subnet of the network has DHCP enabled and a port of the node is on the
+// network (each node serves its own ports).
+func dhcpSpec(v *configs.NodeView, nn *configs.NodeNetwork) *DHCPSpec {
+	served := false
+	for _, p := range v.Ports {
+		served = served || p.Network == nn.Network
+	}
+	if !served {
+		return nil
+	}
+	var d *DHCPSpec
+	for _, sn := range nn.Subnets {
+		if !sn.EnableDHCP || !sn.DHCPIP.Is4() {
+			continue
+		}
+		if d == nil {
+			d = &DHCPSpec{MAC: nn.DHCPMAC.HardwareAddr()}
+		}
+		d.IPs = append(d.IPs, sn.DHCPIP)
+	}
+	return d
 }

@@ -36,7 +36,7 @@ func wireTag(tagged bool, vid uint16) string {
 	return "untagged"
 }
 
-func traceForward(tr *packet.Trace, n *Node, lvid uint16, eth []byte, d l2switch.Decision) {
+func traceForward(tr *packet.Trace, n *Node, in l2switch.PortID, lvid uint16, eth []byte, d l2switch.Decision) {
 	src, dst := net.HardwareAddr(eth[6:12]), net.HardwareAddr(eth[0:6])
 	switch d.Learn {
 	case l2switch.LearnNew:
@@ -46,12 +46,31 @@ func traceForward(tr *packet.Trace, n *Node, lvid uint16, eth []byte, d l2switch
 	}
 	switch d.Action {
 	case l2switch.Unicast:
-		tr.Addf("br-int", "forward", "%s vlan %d -> %s", dst, lvid, n.ports[d.Port].spec.Name)
+		tr.Addf("br-int", "forward", "%s vlan %d -> %s", dst, lvid, n.bridgePortName(d.Port))
 	case l2switch.Flood:
-		if k := len(n.sw.FloodPorts(lvid)) - 1; k == 1 {
+		k := 0
+		for _, q := range n.sw.FloodPorts(lvid) {
+			if q != in {
+				k++
+			}
+		}
+		if k == 1 {
 			tr.Addf("br-int", "flood", "%s vlan %d -> 1 port", dst, lvid)
 		} else {
 			tr.Addf("br-int", "flood", "%s vlan %d -> %d ports", dst, lvid, k)
 		}
 	}
+}
+
+// bridgePortName names br-int port id: a device port's name, or a DHCP
+// port's element name.
+func (n *Node) bridgePortName(id l2switch.PortID) string {
+	if int(id) < len(n.ports) {
+		return n.ports[id].spec.Name
+	}
+	g := n.g.Load()
+	if t := g.wires[0][id]; t.elem != nil {
+		return t.elem.name()
+	}
+	return "?"
 }

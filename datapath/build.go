@@ -1,0 +1,79 @@
+package datapath
+
+import (
+	"neutrino/packet"
+	l2switch "neutrino/switch"
+)
+
+// buildGraph wires the node's elements: br-int, a portIn per device port,
+// a DHCP port per network that has one. It adds the DHCP ports to
+// membership as br-int ports after the devices'.
+//
+//	br-int output i (i < devices)   -> device i's output queue
+//	br-int output devices+k         -> DHCP port k
+//	portIn i output 0               -> br-int input i
+//	portIn i output 1 (VM ports)    -> the DHCP port of i's network
+//	DHCP port output i              -> device i's output queue
+func (n *Node) buildGraph(membership l2switch.Membership) *graph {
+	g := &graph{}
+	add := func(e element, out []target) {
+		g.elems = append(g.elems, e)
+		g.wires = append(g.wires, out)
+	}
+	devices := make([]target, len(n.ports))
+	for i := range n.ports {
+		devices[i] = deviceTarget(i)
+	}
+	br := &bridge{n: n, out: devices}
+
+	dhcpOf := map[uint16]*dhcpPort{} // by lvid
+	var dhcps []*dhcpPort
+	for _, nw := range n.spec.Networks {
+		if nw.DHCP == nil {
+			continue
+		}
+		e := &dhcpPort{network: nw.Name, lvid: nw.LVID, mac: [6]byte(nw.DHCP.MAC), out: devices}
+		for _, ip := range nw.DHCP.IPs {
+			e.ips = append(e.ips, ip.As4())
+		}
+		membership[l2switch.PortID(len(br.out))] = []uint16{nw.LVID}
+		br.out = append(br.out[:len(br.out):len(br.out)], target{elem: e})
+		dhcpOf[nw.LVID] = e
+		dhcps = append(dhcps, e)
+	}
+	add(br, br.out)
+	for _, e := range dhcps {
+		add(e, e.out)
+	}
+	for i, p := range n.ports {
+		e := &portIn{p: p}
+		e.out[portInToBridge] = target{elem: br, port: uint16(i)}
+		if p.trunk == nil {
+			e.dhcp = dhcpOf[p.spec.LVID]
+		}
+		if e.dhcp != nil {
+			e.out[portInToDHCP] = target{elem: e.dhcp}
+		}
+		add(e, e.out[:])
+		g.entry = append(g.entry, target{elem: e})
+	}
+	return g
+}
+
+// Process runs a batch of frames read from device port in to completion,
+// using the worker's queues, and returns when every frame has been
+// written or dropped. The buffers stay the caller's.
+func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
+	p := n.ports[in]
+	w.g = n.g.Load()
+	w.now = n.clock.Now()
+	entry := w.g.entry[in]
+	var bytes uint64
+	for _, b := range bufs {
+		bytes += uint64(b.Len())
+		w.run(entry, b)
+	}
+	p.c.rxFrames.Add(uint64(len(bufs)))
+	p.c.rxBytes.Add(bytes)
+	w.flush()
+}

@@ -1,0 +1,38 @@
+package datapath
+
+import (
+	"neutrino/packet"
+	l2switch "neutrino/switch"
+)
+
+// bridge is br-int: l2switch learns and looks up, the element sends the
+// frame to one output (a bridge port: a device, or a DHCP port) or floods
+// it to every other member of its local VLAN. Its input and output ports
+// are the bridge's port ids.
+type bridge struct {
+	n   *Node
+	out []target // by bridge port id
+}
+
+func (e *bridge) name() string { return "br-int" }
+
+func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
+	n := e.n
+	eth := b.Data()
+	lvid := b.Meta.LVID
+	d := n.sw.Forward(l2switch.PortID(in), lvid, (*l2switch.MAC)(eth[0:6]), (*l2switch.MAC)(eth[6:12]), w.now)
+	if tr := b.Meta.Trace; tr != nil {
+		traceForward(tr, n, l2switch.PortID(in), lvid, eth, d)
+	}
+	switch d.Action {
+	case l2switch.Unicast:
+		w.emit(e.out[d.Port], b)
+	case l2switch.Flood:
+		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)
+	default:
+		if int(in) < len(n.ports) {
+			n.ports[in].c.rxDrops.Add(1)
+		}
+		w.dropIn(e, StageBridge, uint8(d.Drop), b)
+	}
+}

@@ -1,0 +1,122 @@
+package datapath
+
+import (
+	"neutrino/packet"
+	"neutrino/packet/header"
+)
+
+// portIn is a device port's ingress element: it parses each frame once,
+// checks its size against the port's MTU, classifies it into a local VLAN
+// (the port's network, or for an uplink the network of its tag), strips
+// the tag, and hands it to br-int (output 0), or to the network's DHCP
+// port (output 1) when the frame is for it: DHCP from a client, ARP for
+// the DHCP port's address, anything to its MAC. Answering those on the
+// node, before br-int, is what makes the DHCP service distributed: a VM's
+// DHCP traffic never leaves its node, and the DHCP port's MAC is never
+// learned elsewhere.
+type portIn struct {
+	p    *port
+	out  [2]target // portInToBridge, portInToDHCP
+	dhcp *dhcpPort // the network's DHCP port on this node, nil when none (VM ports only)
+}
+
+// Outputs of portIn.
+const (
+	portInToBridge uint16 = iota
+	portInToDHCP
+)
+
+func (e *portIn) name() string { return e.p.element() }
+
+func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
+	p := e.p
+	b.Meta.InPort = uint16(p.id)
+	tr := b.Meta.Trace
+	if tr != nil {
+		tr.Addf(p.element(), "receive", "%d bytes%s", b.Len(), gsoDetail(b))
+	}
+	l := &b.Meta.Layout
+	if m := header.Parse(b.Data(), l); m != header.OK {
+		e.drop(w, b, Reason(m))
+		return
+	}
+	tagged := l.Flags&header.Tagged != 0
+	if tooBig(p, b, tagged) {
+		e.drop(w, b, ReasonOversize)
+		return
+	}
+
+	// Into a local VLAN; inside the node frames are untagged.
+	lvid := p.spec.LVID
+	vid := l.TCI & header.MaxVID
+	switch {
+	case p.trunk != nil:
+		var ok bool
+		if lvid, ok = p.trunk.Ingress(tagged, vid); !ok {
+			e.drop(w, b, ReasonUnknownVLAN)
+			return
+		}
+		if tr != nil {
+			tr.Addf(p.element(), "classify", "%s -> local vlan %d", wireTag(tagged, vid), lvid)
+		}
+	case tagged && vid != 0:
+		e.drop(w, b, ReasonTaggedOnAccess)
+		return
+	}
+	if tagged {
+		// The wire tag (or a VM's priority tag, VLAN id 0) goes.
+		b.PopVLAN()
+		untag(l)
+		if isTag(l.EtherType) {
+			e.drop(w, b, ReasonDoubleTagged)
+			return
+		}
+	}
+	b.Meta.LVID = lvid
+
+	if e.dhcp != nil && e.dhcp.wants(b) {
+		if tr != nil {
+			tr.Add(p.element(), "intercept", "for the DHCP port, answered on this node")
+		}
+		w.emit(e.out[portInToDHCP], b)
+		return
+	}
+	w.emit(e.out[portInToBridge], b)
+}
+
+// drop counts a frame dropped on ingress, against the port too.
+func (e *portIn) drop(w *Worker, b *packet.Buffer, r Reason) {
+	e.p.c.rxDrops.Add(1)
+	w.dropIn(e, StagePortIn, uint8(r), b)
+}
+
+// tooBig reports whether a frame is larger than the port's MTU allows: the
+// frame itself, or for a super-frame, each of the segments it stands for
+// (its headers plus the segment size the sender asked for).
+func tooBig(p *port, b *packet.Buffer, tagged bool) bool {
+	limit := p.maxFrame
+	if tagged {
+		limit += header.VLANTagLen
+	}
+	g := &b.Meta.GSO
+	if !g.IsGSO() {
+		return b.Len() > limit
+	}
+	l := &b.Meta.Layout
+	return l.Flags&header.HasL4 != 0 && int(l.Payload)+int(g.Size) > limit
+}
+
+// untag moves a Layout's offsets back over the 4 bytes of a popped tag,
+// so the frame is not parsed twice.
+func untag(l *header.Layout) {
+	l.Flags &^= header.Tagged
+	l.TCI = 0
+	l.L3 -= header.VLANTagLen
+	if l.Flags&header.HasL4 != 0 {
+		l.L4 -= header.VLANTagLen
+		l.Payload -= header.VLANTagLen
+	}
+}
+
+// isTag reports whether an EtherType is a VLAN tag's.
+func isTag(t uint16) bool { return t == header.EtherTypeVLAN || t == header.EtherTypeQinQ }

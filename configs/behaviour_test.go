@@ -1,0 +1,147 @@
+package configs
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestUnimplementedExamples(t *testing.T) {
+	seed := filepath.Join("examples", "seed002-router.yaml")
+	top, err := Load(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		seed + ":67:5: ports vm-91-14, vm-81-12: security groups (default, allow-ping-ssh) are not implemented yet; no filtering or anti-spoofing: all traffic passes",
+		seed + ":81:5: routers[0] (router1): routers are not implemented yet; no routing or NAT happens: nothing answers on 91.1.180.1 (subnet-91), 81.1.180.1 (subnet-81) or the external gateway 192.168.1.110 (ext-net, SNAT)",
+		seed + ":96:5: floating_ips[0] (192.168.1.104): floating IPs are not implemented yet; no NAT happens: nothing answers for 192.168.1.104 or forwards it to vm-91-14 (91.1.180.14)",
+	}
+	if diff := cmp.Diff(want, top.Unimplemented()); diff != "" {
+		t.Errorf("%s: Unimplemented (-want +got):\n%s", seed, diff)
+	}
+	v, err := top.Node("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, v.Unimplemented()); diff != "" {
+		t.Errorf("%s: node view (-want +got):\n%s", seed, diff)
+	}
+
+	// The default topology never mentions what is missing: nothing to say.
+	if got := Default().Unimplemented(); got != nil {
+		t.Errorf("default topology: Unimplemented = %q, want nil", got)
+	}
+}
+
+// A node's view lists only what is on that node.
+func TestUnimplementedPerNode(t *testing.T) {
+	f := filepath.Join("examples", "two-node-vxlan.yaml")
+	top, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vxlan := f + ":17:5: networks[0] (demo-net): vxlan networks are not implemented yet (no br-tun, no VTEP for VNI 100): ports on it switch locally only, nothing leaves the node"
+	for node, want := range map[string][]string{
+		"network01": {vxlan, f + ":36:5: ports vm1: security groups (default) are not implemented yet; no filtering or anti-spoofing: all traffic passes"},
+		"compute01": {vxlan, f + ":40:5: ports vm2: security groups (default) are not implemented yet; no filtering or anti-spoofing: all traffic passes (so the allowed_address_pairs of vm2 change nothing)"},
+	} {
+		v, err := top.Node(node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, v.Unimplemented()); diff != "" {
+			t.Errorf("node %s (-want +got):\n%s", node, diff)
+		}
+	}
+}
+
+func TestUnimplemented(t *testing.T) {
+	for _, tc := range []errCase{{
+		name: "nothing missing",
+		yaml: doc(
+			"version: 1",
+			"networks:",
+			"  - {name: n, type: local, subnets: [{name: s, cidr: 10.0.0.0/24}]}",
+			"ports:",
+			"  - {name: a, network: n, fixed_ips: [10.0.0.5], extra_dhcp_opts: [{opt_name: mtu, opt_value: 1400}]}",
+			"  - {name: b, network: n, port_security: false}",
+		),
+	}, {
+		name: "flat port with the implicit default group",
+		yaml: doc(
+			"version: 1",
+			"uplinks: [{name: p1, tap: ext0}]",
+			"networks: [{name: n, type: flat, physical: p1, subnets: [{name: s, cidr: 10.0.0.0/24}]}]",
+			"ports:",
+			"  - {name: a, network: n}",
+			"  - {name: b, network: n, port_security: false}",
+		),
+		want: []string{
+			"t.yaml:5:5: ports a: security groups (default) are not implemented yet; no filtering or anti-spoofing: all traffic passes",
+		},
+	}, {
+		name: "port security without groups",
+		yaml: doc(
+			"version: 1",
+			"networks: [{name: n, type: local}]",
+			"ports:",
+			"  - {name: a, network: n, security_groups: []}",
+		),
+		want: []string{
+			"t.yaml:4:5: ports a: port security is not implemented yet; no anti-spoofing: all traffic passes",
+		},
+	}, {
+		name: "router without gateway, unassociated floating IP",
+		yaml: doc(
+			"version: 1",
+			"networks:",
+			"  - {name: ext, type: local, external: true, subnets: [{name: es, cidr: 192.0.2.0/24, enable_dhcp: false}]}",
+			"  - {name: n, type: local, subnets: [{name: s, cidr: 10.0.0.0/24}]}",
+			"routers:",
+			"  - name: r",
+			"    interfaces: [s]",
+			"    routes: [{destination: 10.9.0.0/16, nexthop: 10.0.0.254}]",
+			"floating_ips:",
+			"  - {floating_ip_address: 192.0.2.7, floating_network: ext}",
+		),
+		want: []string{
+			"t.yaml:6:5: routers[0] (r): routers are not implemented yet; no routing or NAT happens: nothing answers on 10.0.0.1 (s); its extra route is unused",
+			"t.yaml:10:5: floating_ips[0] (192.0.2.7): floating IPs are not implemented yet; no NAT happens: nothing answers for 192.0.2.7",
+		},
+	}, {
+		name: "IPv6 DHCP",
+		yaml: doc(
+			"version: 1",
+			"networks:",
+			"  - name: n",
+			"    type: local",
+			"    subnets:",
+			"      - {name: s6, cidr: '2001:db8::/64'}",
+			"      - {name: s6off, cidr: '2001:db8:1::/64', enable_dhcp: false}",
+			"      - {name: s4, cidr: 10.0.0.0/24}",
+			"ports:",
+			"  - name: p",
+			"    network: n",
+			"    port_security: false",
+			"    extra_dhcp_opts:",
+			"      - {opt_name: dns-server, opt_value: '2001:db8::1', ip_version: 6}",
+			"      - {opt_name: mtu, opt_value: 1400, ip_version: 4}",
+		),
+		want: []string{
+			"t.yaml:6:9: networks[0] (n): subnets[0] (s6): DHCPv6 and router advertisements are not implemented yet; nothing hands out addresses on this IPv6 subnet (DHCP serves IPv4 subnets only)",
+			"t.yaml:14:9: ports[0] (p): extra_dhcp_opts[0] (dns-server): IPv6 DHCP options are not implemented yet (no DHCPv6 server); the option is not served",
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			top, err := Parse("t.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatalf("Parse: %v\n%s", err, numbered(tc.yaml))
+			}
+			if diff := cmp.Diff(tc.want, top.Unimplemented()); diff != "" {
+				t.Errorf("Unimplemented (-want +got):\n%s\n%s", diff, numbered(tc.yaml))
+			}
+		})
+	}
+}

@@ -48,7 +48,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		}
 		inputs = append(inputs, datapath.ReplayInput{Port: port, Path: file})
 	}
-	spec, _, err := loadSpec(pos[0], *node)
+	spec, _, _, err := loadSpec(pos[0], *node)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

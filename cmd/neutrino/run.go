@@ -55,11 +55,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	spec, source, err := loadSpec(path, *node)
+	spec, view, source, err := loadSpec(path, *node)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	warnUnimplemented(log, view)
 	if *socket == "" {
 		*socket = defaultSocket(spec.Node)
 	}

@@ -20,16 +20,12 @@ func loadTopology(path string) (*configs.Topology, string, error) {
 }
 
 // loadSpec loads a topology and resolves the named node's slice of it.
-func loadSpec(path, node string) (*datapath.Spec, string, error) {
-	t, source, err := loadTopology(path)
+func loadSpec(path, node string) (*datapath.Spec, *configs.NodeView, string, error) {
+	v, source, err := loadView(path, node)
 	if err != nil {
-		return nil, source, err
+		return nil, nil, source, err
 	}
-	v, err := t.Node(node)
-	if err != nil {
-		return nil, source, fmt.Errorf("%s: %w", source, err)
-	}
-	return datapath.SpecFromView(v), source, nil
+	return datapath.SpecFromView(v), v, source, nil
 }
 
 // checkTopology validates a file and summarizes it.

@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"neutrino/dhcp"
 	"neutrino/packet"
 	l2switch "neutrino/switch"
 )
@@ -14,7 +15,7 @@ import (
 //	portIn i output 0               -> br-int input i
 //	portIn i output 1 (VM ports)    -> the DHCP port of i's network
 //	DHCP port output i              -> device i's output queue
-func (n *Node) buildGraph(membership l2switch.Membership) *graph {
+func (n *Node) buildGraph(membership l2switch.Membership) (*graph, error) {
 	g := &graph{}
 	add := func(e element, out []target) {
 		g.elems = append(g.elems, e)
@@ -35,6 +36,13 @@ func (n *Node) buildGraph(membership l2switch.Membership) *graph {
 		e := &dhcpPort{network: nw.Name, lvid: nw.LVID, mac: [6]byte(nw.DHCP.MAC), out: devices}
 		for _, ip := range nw.DHCP.IPs {
 			e.ips = append(e.ips, ip.As4())
+		}
+		if cfg := nw.DHCP.Server; cfg != nil {
+			srv, err := dhcp.New(*cfg, n.leases)
+			if err != nil {
+				return nil, err
+			}
+			e.server = srv
 		}
 		membership[l2switch.PortID(len(br.out))] = []uint16{nw.LVID}
 		br.out = append(br.out[:len(br.out):len(br.out)], target{elem: e})
@@ -57,7 +65,7 @@ func (n *Node) buildGraph(membership l2switch.Membership) *graph {
 		add(e, e.out[:])
 		g.entry = append(g.entry, target{elem: e})
 	}
-	return g
+	return g, nil
 }
 
 // Process runs a batch of frames read from device port in to completion,

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 
+	"neutrino/dhcp"
 	"neutrino/packet"
 	"neutrino/packet/header"
 )
@@ -19,6 +20,7 @@ import (
 // port's MAC is learned nowhere.
 type dhcpPort struct {
 	out     []target // by device port
+	server  *dhcp.Server
 	network string
 	lvid    uint16
 	mac     [6]byte
@@ -81,6 +83,12 @@ func (e *dhcpPort) receive(w *Worker, _ uint16, b *packet.Buffer) {
 			e.answerARP(w, b)
 			return
 		}
+	case l.Flags&header.HasL4 != 0 && l.Proto == header.ProtoUDP:
+		if e.server != nil && header.UDP(d[l.L4:]).DstPort() == dhcpServerPort && l.Flags&header.Fragment == 0 {
+			e.c.dhcp.Add(1)
+			e.serveDHCP(w, b)
+			return
+		}
 	case l.Flags&header.HasL4 != 0 && l.Proto == header.ProtoICMP:
 		ip := header.IPv4(d[l.L3:])
 		if [6]byte(d[0:6]) == e.mac && e.owns(ip.Dst()) && header.ICMPv4(d[l.L4:]).Type() == icmpEcho {
@@ -101,7 +109,7 @@ func (e *dhcpPort) receive(w *Worker, _ uint16, b *packet.Buffer) {
 // reply, in place (in a copy when the request was flooded), and sends it
 // back where the request came from.
 func (e *dhcpPort) answerARP(w *Worker, b *packet.Buffer) {
-	b = w.writable(e, StageDHCP, b)
+	b = w.writable(e, b)
 	if b == nil {
 		return
 	}
@@ -125,7 +133,7 @@ func (e *dhcpPort) answerARP(w *Worker, b *packet.Buffer) {
 // answerEcho turns an ICMP echo request to one of the port's addresses
 // into the echo reply, in place.
 func (e *dhcpPort) answerEcho(w *Worker, b *packet.Buffer) {
-	b = w.writable(e, StageDHCP, b)
+	b = w.writable(e, b)
 	if b == nil {
 		return
 	}
@@ -161,11 +169,18 @@ func (e *dhcpPort) reply(w *Worker, b *packet.Buffer) {
 
 // counters snapshots the DHCP port's counters.
 func (e *dhcpPort) counters() map[string]uint64 {
-	return map[string]uint64{
+	c := map[string]uint64{
 		"arp_requests":  e.c.arp.Load(),
 		"icmp_echoes":   e.c.icmp.Load(),
 		"dhcp_messages": e.c.dhcp.Load(),
 		"ignored":       e.c.ignored.Load(),
 		"replies":       e.c.replies.Load(),
 	}
+	if e.server != nil {
+		st := e.server.Stats()
+		for _, sc := range st.Counters() {
+			c[sc.Name] = sc.Value
+		}
+	}
+	return c
 }

@@ -119,8 +119,8 @@ func TestEmptyPoolIsCountedDrop(t *testing.T) {
 		t.Fatalf("flood with an empty pool (-want +got):\n%s", diff)
 	}
 	c := n.Counters()
-	if c.Drops["no_buffer"] != 1 || c.Stages["dhcp"]["no_buffer"] != 1 {
-		t.Errorf("drops %v by stage %v, want no_buffer 1 at stage dhcp", c.Drops, c.Stages)
+	if c.Drops["no_buffer"] != 1 || c.Stages["graph"]["no_buffer"] != 1 {
+		t.Errorf("drops %v by stage %v, want no_buffer 1 at stage graph", c.Drops, c.Stages)
 	}
 }
 

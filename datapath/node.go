@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"neutrino/dhcp"
 	"neutrino/internal/clock"
 	"neutrino/link"
 	"neutrino/packet/header"
@@ -25,19 +26,23 @@ type Options struct {
 	AgingTime      time.Duration // FDB aging; default 300 s
 	MaxMACsPerPort int           // default 1024
 	BatchSize      int           // frames per read; default 64
+	// Leases are the DHCP leases, long-lived beside the graph (a state
+	// directory's, from dhcp.OpenLeases); default: in memory only.
+	Leases *dhcp.Leases
 }
 
 // Node is one running node: its device ports, the element graph that
 // joins them, the long-lived state the elements use (br-int's FDB) and
 // the counters.
 type Node struct {
-	spec  *Spec
-	ports []*port // device ports; port i is br-int port i
-	sw    *l2switch.Switch
-	g     atomic.Pointer[graph]
-	clock clock.Clock
-	log   *slog.Logger
-	batch int
+	spec   *Spec
+	ports  []*port // device ports; port i is br-int port i
+	sw     *l2switch.Switch
+	leases *dhcp.Leases
+	g      atomic.Pointer[graph]
+	clock  clock.Clock
+	log    *slog.Logger
+	batch  int
 
 	workersMu sync.Mutex
 	workers   []*Worker // whose drop counters the node sums
@@ -74,12 +79,16 @@ func New(spec *Spec, opts Options) (*Node, error) {
 	if len(spec.Ports)+len(spec.Networks) > int(^l2switch.PortID(0)) {
 		return nil, fmt.Errorf("node %s: too many ports (%d)", spec.Node, len(spec.Ports))
 	}
+	if opts.Leases == nil {
+		opts.Leases = dhcp.NewLeases()
+	}
 	n := &Node{
-		spec:  spec,
-		clock: opts.Clock,
-		log:   opts.Logger,
-		batch: opts.BatchSize,
-		sw:    l2switch.New(l2switch.Config{AgingTime: opts.AgingTime, MaxMACsPerPort: opts.MaxMACsPerPort}),
+		spec:   spec,
+		leases: opts.Leases,
+		clock:  opts.Clock,
+		log:    opts.Logger,
+		batch:  opts.BatchSize,
+		sw:     l2switch.New(l2switch.Config{AgingTime: opts.AgingTime, MaxMACsPerPort: opts.MaxMACsPerPort}),
 	}
 	membership := make(l2switch.Membership, len(spec.Ports))
 	for i, ps := range spec.Ports {
@@ -119,7 +128,10 @@ func New(spec *Spec, opts Options) (*Node, error) {
 				"mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
 		}
 	}
-	g := n.buildGraph(membership)
+	g, err := n.buildGraph(membership)
+	if err != nil {
+		return nil, errors.Join(err, n.Close())
+	}
 	if err := n.sw.SetMembership(membership); err != nil {
 		return nil, errors.Join(err, n.Close())
 	}

@@ -3,6 +3,7 @@ package datapath
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -30,6 +31,9 @@ func (n *Node) Run(ctx context.Context) error {
 	<-ctx.Done()
 	err := n.Close()
 	wg.Wait()
+	if ferr := n.leases.Flush(); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("DHCP leases: %w", ferr))
+	}
 	return err
 }
 
@@ -85,17 +89,33 @@ func (n *Node) portGone(p *port, err error) {
 		"port", p.spec.Name, "device", p.spec.Device, "err", err)
 }
 
-// ageLoop expires FDB entries in the background; lookups already ignore
-// expired entries, this only reclaims them.
+// leaseFlushInterval is how often changed DHCP leases are written: a burst
+// of thousands of leases a second costs a few writes.
+const leaseFlushInterval = 200 * time.Millisecond
+
+// ageLoop expires FDB entries and DHCP leases in the background (lookups
+// already ignore expired ones, this only reclaims them) and writes changed
+// leases to the state directory.
 func (n *Node) ageLoop(ctx context.Context) {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(leaseFlushInterval)
 	defer t.Stop()
-	for {
+	flushFailed := false
+	for i := 1; ; i++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n.sw.Expire(n.clock.Now())
+		}
+		if err := n.leases.Flush(); err != nil && !flushFailed {
+			n.log.Error("DHCP leases could not be written; retrying", "err", err)
+			flushFailed = true
+		} else if err == nil {
+			flushFailed = false
+		}
+		if i%5 == 0 {
+			now := n.clock.Now()
+			n.sw.Expire(now)
+			n.leases.Expire(now)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package datapath
 import (
 	"net"
 	"net/netip"
+
+	"neutrino/dhcp"
 )
 
 // PortKind says what a port of the node is.
@@ -78,10 +80,12 @@ type NetworkSpec struct {
 }
 
 // DHCPSpec is a network's DHCP port: Neutron gives it one MAC and one
-// address in each DHCP-enabled subnet.
+// address in each DHCP-enabled subnet. Server, when set, is what it
+// serves (without it the port answers ARP and ping only).
 type DHCPSpec struct {
-	MAC net.HardwareAddr
-	IPs []netip.Addr
+	MAC    net.HardwareAddr
+	IPs    []netip.Addr
+	Server *dhcp.Config
 }
 
 // Spec is what a node is made of.

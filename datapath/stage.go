@@ -59,6 +59,8 @@ func (n *Node) reasonName(s Stage, r uint8) string {
 	switch s {
 	case StageBridge:
 		return l2switch.DropReason(r).String()
+	case StageDHCP:
+		return dhcpReasonName(r)
 	}
 	return Reason(r).String()
 }

@@ -50,27 +50,3 @@ func SpecFromView(v *configs.NodeView) *Spec {
 	}
 	return s
 }
-
-// dhcpSpec is the network's DHCP port on the node: there is one when a
-// subnet of the network has DHCP enabled and a port of the node is on the
-// network (each node serves its own ports).
-func dhcpSpec(v *configs.NodeView, nn *configs.NodeNetwork) *DHCPSpec {
-	served := false
-	for _, p := range v.Ports {
-		served = served || p.Network == nn.Network
-	}
-	if !served {
-		return nil
-	}
-	var d *DHCPSpec
-	for _, sn := range nn.Subnets {
-		if !sn.EnableDHCP || !sn.DHCPIP.Is4() {
-			continue
-		}
-		if d == nil {
-			d = &DHCPSpec{MAC: nn.DHCPMAC.HardwareAddr()}
-		}
-		d.IPs = append(d.IPs, sn.DHCPIP)
-	}
-	return d
-}

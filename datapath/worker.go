@@ -145,11 +145,11 @@ func (w *Worker) flood(wires []target, outs []l2switch.PortID, except l2switch.P
 // its only holder, else a copy from the pool (nil, counted, when the pool
 // is empty). The copy carries b's metadata and becomes the frame being
 // received.
-func (w *Worker) writable(e element, s Stage, b *packet.Buffer) *packet.Buffer {
+func (w *Worker) writable(e element, b *packet.Buffer) *packet.Buffer {
 	if !w.shared || b != w.cur {
 		return b
 	}
-	c := w.alloc(e, s, b)
+	c := w.alloc(e, b)
 	if c == nil {
 		return nil
 	}
@@ -161,11 +161,11 @@ func (w *Worker) writable(e element, s Stage, b *packet.Buffer) *packet.Buffer {
 
 // alloc takes an empty buffer from the pool for a frame the element
 // makes; it goes back to the pool after the batch is written. An empty
-// pool is a drop of b counted at stage s, and alloc returns nil.
-func (w *Worker) alloc(e element, s Stage, b *packet.Buffer) *packet.Buffer {
+// pool is a drop of b (stage graph), and alloc returns nil.
+func (w *Worker) alloc(e element, b *packet.Buffer) *packet.Buffer {
 	c := w.pool.Get()
 	if c == nil {
-		w.dropIn(e, s, uint8(ReasonNoBuffer), b)
+		w.dropIn(e, StageGraph, uint8(ReasonNoBuffer), b)
 		return nil
 	}
 	w.held = append(w.held, c)

@@ -129,7 +129,7 @@ func TestRunInvalidTopologyStartsNothing(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("version: 1\nports:\n  - {name: vm1, network: nowhere}\n"), 0o644)
 	socket := filepath.Join(dir, "node.sock")
-	code, _, errs := runCLI("run", "--socket", socket, bad)
+	code, _, errs := runCLI("run", "--socket", socket, "--state-dir", filepath.Join(t.TempDir(), "state"), bad)
 	if code != 1 || !strings.Contains(errs, bad+":3:") {
 		t.Errorf("run bad topology: exit %d, stderr %q", code, errs)
 	}

@@ -52,7 +52,7 @@ func startNode(t *testing.T, bin, topology string, sw *netnstest.NS, devices ...
 	n := &node{sw: sw, socket: filepath.Join(dir, "node.sock"), bin: bin}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	n.proc = sw.Start(ctx, bin, "run", "--socket", n.socket, topo)
+	n.proc = sw.Start(ctx, bin, "run", "--socket", n.socket, "--state-dir", filepath.Join(dir, "state"), topo)
 	for _, dev := range devices {
 		waitFor(t, n, func() bool {
 			_, err := sw.Run(context.Background(), "ip", "link", "show", dev)

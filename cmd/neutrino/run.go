@@ -14,6 +14,7 @@ import (
 
 	"neutrino/control"
 	"neutrino/datapath"
+	"neutrino/dhcp"
 )
 
 const runAbout = `Runs one node of the topology until SIGINT or SIGTERM: creates a TAP device
@@ -25,16 +26,24 @@ network demo (10.0.0.0/24) with ports vm1 (tapvm1, 10.0.0.11) and vm2
 (tapvm2, 10.0.0.12). An invalid topology starts nothing. TAP devices the node
 created are removed when it stops. Needs root (CAP_NET_ADMIN).
 
-While it runs, "neutrino show ports|fdb|counters" reads it over the control
-socket.`
+Every subnet with enable_dhcp is served by a DHCP port on each node that has
+ports on its network (static entries for the node's ports, and the node's
+share of an allocation_pool). Leases are kept in --state-dir, written a few
+times a second and read back at start: a restart forgets no lease. A state
+directory that can't be written stops the node before it changes anything.
+
+While it runs, "neutrino show ports|fdb|counters|leases" reads it over the
+control socket.`
 
 const runExample = `  sudo neutrino run                                   # the embedded default topology
-  sudo neutrino run --node compute01 lab.yaml         # one node of a multi-node lab`
+  sudo neutrino run --node compute01 lab.yaml         # one node of a multi-node lab
+  sudo neutrino run --state-dir /tmp/lab lab.yaml     # leases kept in /tmp/lab/leases`
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "[--node NAME] [--socket PATH] [TOPOLOGY]", runAbout, runExample)
+	fs := newFlags("run", "[--node NAME] [--socket PATH] [--state-dir DIR] [TOPOLOGY]", runAbout, runExample)
 	node := fs.String("node", "", "the node of the topology to run (default: the only node)")
 	socket := fs.String("socket", "", "control socket path (default /run/neutrino/NODE.sock)")
+	stateDir := fs.String("state-dir", "", "where the node keeps state across restarts: the DHCP lease file (default /var/lib/neutrino/NODE)")
 	verbose := fs.Bool("v", false, "log debug messages too")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
 	pos, err := parseInterspersed(fs, args)
@@ -64,6 +73,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if *socket == "" {
 		*socket = defaultSocket(spec.Node)
 	}
+	if *stateDir == "" {
+		*stateDir = defaultStateDir(spec.Node)
+	}
+	// The state directory before anything is created: one that can't be
+	// written stops the node with nothing changed.
+	leases, skipped, err := dhcp.OpenLeases(*stateDir, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "neutrino run: --state-dir: %v%s\n", err, rootHint(err))
+		return 1
+	}
+	if len(skipped) > 0 {
+		log.Warn("lease file: kept the readable leases, skipped lines", "skipped", len(skipped), "leases", leases.Len())
+	}
 	// The control socket first: a second node on the same socket must
 	// fail before it creates any device.
 	ctl, err := control.Listen(*socket, nil, log)
@@ -71,8 +93,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "neutrino run: %v%s\n", err, rootHint(err))
 		return 1
 	}
-	log.Info("starting node", "node", spec.Node, "topology", source, "ports", len(spec.Ports), "socket", *socket)
-	n, err := datapath.New(spec, datapath.Options{Logger: log})
+	log.Info("starting node", "node", spec.Node, "topology", source, "ports", len(spec.Ports), "socket", *socket,
+		"state_dir", *stateDir, "leases", leases.Len())
+	n, err := datapath.New(spec, datapath.Options{Logger: log, Leases: leases})
 	if err != nil {
 		ctl.Close()
 		fmt.Fprintf(stderr, "neutrino run: %v%s\n", err, rootHint(err))
@@ -135,11 +158,14 @@ func startCPUProfile(path string) (func(), error) {
 
 func defaultSocket(node string) string { return "/run/neutrino/" + node + ".sock" }
 
+func defaultStateDir(node string) string { return "/var/lib/neutrino/" + node }
+
 // showHandlers are the control socket's commands.
 func showHandlers(n *datapath.Node) map[string]control.Handler {
 	return map[string]control.Handler{
 		"ports":    func() (any, error) { return n.Ports(), nil },
 		"fdb":      func() (any, error) { return n.FDB(), nil },
 		"counters": func() (any, error) { return n.Counters(), nil },
+		"leases":   func() (any, error) { return n.Leases(), nil },
 	}
 }

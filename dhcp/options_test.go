@@ -282,4 +282,3 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
-

@@ -43,6 +43,7 @@ func (c *checker) checkPorts() {
 		}
 		c.checkFixedIPs(p)
 		c.checkPortSecurity(p)
+		c.checkDHCPOpts(p)
 		c.checkPlacement(s, "node", p.Network, p.Node, "port "+p.Name)
 	}
 }

@@ -216,12 +216,7 @@ func (l *Leases) Flush() error {
 		l.mu.Unlock()
 		return nil
 	}
-	recs := make([]lease, 0, l.n)
-	for i := range l.recs {
-		if l.recs[i].kind != 0 {
-			recs = append(recs, l.recs[i])
-		}
-	}
+	recs := l.snapshotLocked()
 	subnets, ports := l.subnets, l.ports // append-only: the prefix never changes
 	l.changed = false
 	l.mu.Unlock()
@@ -235,6 +230,23 @@ func (l *Leases) Flush() error {
 	}
 	l.writes.Add(1)
 	return nil
+}
+
+// snapshot copies the records in use.
+func (l *Leases) snapshot() []lease {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.snapshotLocked()
+}
+
+func (l *Leases) snapshotLocked() []lease {
+	recs := make([]lease, 0, l.n)
+	for i := range l.recs {
+		if l.recs[i].kind != 0 {
+			recs = append(recs, l.recs[i])
+		}
+	}
+	return recs
 }
 
 // formatLeases writes records in the file format, sorted by subnet name and

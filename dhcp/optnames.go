@@ -28,13 +28,13 @@ const (
 	tUint16
 	tUint32
 	tInt32
-	tBool           // 0/1, true/false
-	tDomains        // comma-separated domain names, RFC 1035 encoded (option 119)
-	tClassless      // dst/len,router pairs (option 121, 249)
-	tIPPairs        // dst,router pairs (option 33, 21)
-	tSIP            // IPv4 addresses or domain names (option 120, RFC 3361)
-	tHex            // hex bytes, with or without colons
-	tForbidden      // codes the server owns
+	tBool      // 0/1, true/false
+	tDomains   // comma-separated domain names, RFC 1035 encoded (option 119)
+	tClassless // dst/len,router pairs (option 121, 249)
+	tIPPairs   // dst,router pairs (option 33, 21)
+	tSIP       // IPv4 addresses or domain names (option 120, RFC 3361)
+	tHex       // hex bytes, with or without colons
+	tForbidden // codes the server owns
 )
 
 var optTypeNames = [...]string{

@@ -511,4 +511,3 @@ func leaseEnd(now int64, lt int) int64 {
 	}
 	return now + int64(lt)*1e9
 }
-

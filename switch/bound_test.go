@@ -125,8 +125,8 @@ func TestMillionMACs(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		max      int
-		wantMACs int // entries when the table is full
-		expired  int // entries when the VM has learned
+		wantMACs int    // entries when the table is full
+		expired  int    // entries when the VM has learned
 		peak     uint64 // bytes of heap the table may use at most
 	}{
 		{"bounded", 0, DefaultMaxEntries, DefaultMaxEntries, 8 << 20},

@@ -23,16 +23,19 @@ func (s *Switch) Entries(now int64) []Entry {
 		out = append(out, e)
 		return true
 	})
-	slices.SortFunc(out, func(a, b Entry) int {
-		if c := cmp.Compare(a.Port, b.Port); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.LVID, b.LVID); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.MAC[:], b.MAC[:])
-	})
+	slices.SortFunc(out, cmpEntry)
 	return out
+}
+
+// cmpEntry orders entries by port, lvid and MAC.
+func cmpEntry(a, b Entry) int {
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.LVID, b.LVID); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.MAC[:], b.MAC[:])
 }
 
 // Each calls f for every live entry at now, in no particular order, until

@@ -112,8 +112,10 @@ type Decision struct {
 //     (DropSamePort); else Unicast to its port.
 //
 // Forward allocates nothing (except when a new MAC makes its shard's table
-// grow) and, for a source MAC already learned on in, writes no shared
-// memory more than once per refresh interval.
+// grow, or a port at its limit triggers a sweep that shrinks one) and, for
+// a source MAC already learned on in, writes no shared memory more than
+// once per refresh interval. On a full table, learning a new MAC costs a
+// sampled search for the entry to evict (BenchmarkForwardEvict).
 func (s *Switch) Forward(in PortID, lvid uint16, dst, src *MAC, now int64) Decision {
 	if lvid-1 >= MaxLVID { // also catches 0
 		return Decision{Action: Drop, Drop: DropInvalidVLAN}

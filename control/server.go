@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -16,28 +17,15 @@ import (
 	"time"
 )
 
-// Request is what a client sends.
-type Request struct {
-	Cmd string `json:"cmd"`
-}
-
-// Response is what the server answers.
-type Response struct {
-	OK    bool            `json:"ok"`
-	Error string          `json:"error,omitempty"`
-	Data  json.RawMessage `json:"data,omitempty"`
-}
-
-// Handler answers one command with a value to encode as JSON.
-type Handler func() (any, error)
-
 // Server serves the control socket.
 type Server struct {
-	path     string
-	ln       net.Listener
-	log      *slog.Logger
-	handlers map[string]Handler
-	wg       sync.WaitGroup
+	path string
+	ln   net.Listener
+	log  *slog.Logger
+	wg   sync.WaitGroup
+
+	mu       sync.RWMutex
+	commands map[string]command
 }
 
 // ErrInUse is returned when another node already serves the socket.
@@ -65,11 +53,35 @@ func Listen(path string, handlers map[string]Handler, log *slog.Logger) (*Server
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	return &Server{path: path, ln: ln, log: log, handlers: handlers}, nil
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{path: path, ln: ln, log: log}
+	s.SetHandlers(handlers)
+	return s, nil
 }
 
-// SetHandlers replaces the commands; call it before Serve.
-func (s *Server) SetHandlers(h map[string]Handler) { s.handlers = h }
+// SetHandlers replaces every command with handlers.
+func (s *Server) SetHandlers(handlers map[string]Handler) {
+	cmds := make(map[string]command, len(handlers))
+	for name, h := range handlers {
+		cmds[name] = plainCommand(h)
+	}
+	s.mu.Lock()
+	s.commands = cmds
+	s.mu.Unlock()
+}
+
+// Handle adds the streaming command name, or replaces the command of that
+// name. It is safe to call while serving.
+func (s *Server) Handle(name string, h StreamHandler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.commands == nil {
+		s.commands = map[string]command{}
+	}
+	s.commands[name] = streamCommand(h)
+}
 
 // Close stops listening and removes the socket, for a server that never
 // served.
@@ -103,36 +115,84 @@ func (s *Server) Serve(ctx context.Context) {
 	os.Remove(s.path)
 }
 
+// serve answers one connection: it reads the request, runs its command
+// with the frames going straight to the connection through a small
+// buffer, and ends with the end frame.
 func (s *Server) serve(c net.Conn) {
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	var req Request
-	line, err := bufio.NewReader(limitReader(c)).ReadBytes('\n')
+	conn := idleConn{c}
+	line, err := bufio.NewReader(io.LimitReader(conn, MaxFrame)).ReadBytes('\n')
 	if err != nil && len(line) == 0 {
 		return
 	}
-	resp := Response{}
-	if err := json.Unmarshal(line, &req); err != nil {
-		resp.Error = "bad request: " + err.Error()
-	} else if h, ok := s.handlers[req.Cmd]; !ok {
-		resp.Error = fmt.Sprintf("unknown command %q (have: %s)", req.Cmd, strings.Join(s.commands(), ", "))
-	} else if v, err := h(); err != nil {
-		resp.Error = err.Error()
-	} else if data, err := json.Marshal(v); err != nil {
-		resp.Error = err.Error()
-	} else {
-		resp.OK, resp.Data = true, data
+	w := &writer{bw: bufio.NewWriterSize(conn, 32<<10)}
+	w.enc = json.NewEncoder(w.bw)
+	end := frame{End: true, OK: true}
+	if err := s.run(line, w); err != nil {
+		end.OK, end.Error = false, err.Error()
 	}
-	if err := json.NewEncoder(c).Encode(resp); err != nil {
-		s.log.Debug("control: reply failed", "err", err)
+	if w.err == nil {
+		w.err = w.enc.Encode(end)
+	}
+	if w.err == nil {
+		w.err = w.bw.Flush()
+	}
+	if w.err != nil {
+		s.log.Debug("control: reply failed", "err", w.err)
 	}
 }
 
-func (s *Server) commands() []string {
-	l := make([]string, 0, len(s.handlers))
-	for k := range s.handlers {
+// run decodes the request and runs its command.
+func (s *Server) run(line []byte, w *writer) error {
+	var req Request
+	if err := json.Unmarshal(line, &req); err != nil {
+		return fmt.Errorf("bad request: %w", err)
+	}
+	s.mu.RLock()
+	cmd, ok := s.commands[req.Cmd]
+	s.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("unknown command %q (have: %s)", req.Cmd, strings.Join(s.names(), ", "))
+	}
+	return cmd(req.Args, w)
+}
+
+func (s *Server) names() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l := make([]string, 0, len(s.commands))
+	for k := range s.commands {
 		l = append(l, k)
 	}
 	sort.Strings(l)
 	return l
+}
+
+// writer writes a command's frames. After the first failed write every
+// call returns that error: the client has gone.
+type writer struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+	err error
+}
+
+func (w *writer) item(v any) error { return w.write(itemFrame{Item: v}) }
+
+func (w *writer) data(v any) error { return w.write(dataFrame{Data: v}) }
+
+func (w *writer) write(f any) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.enc.Encode(f); err != nil {
+		var je *json.UnsupportedTypeError
+		var jv *json.UnsupportedValueError
+		var jm *json.MarshalerError
+		if errors.As(err, &je) || errors.As(err, &jv) || errors.As(err, &jm) {
+			return err // this value, not the connection: the answer ends with it
+		}
+		w.err = err
+		return err
+	}
+	return nil
 }

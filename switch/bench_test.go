@@ -140,3 +140,47 @@ func BenchmarkEntries(b *testing.B) {
 		s.Entries(at(time.Second))
 	}
 }
+
+// BenchmarkForwardEvict measures learning on a full table: every frame
+// comes from a new MAC behind the uplink and evicts the oldest sampled
+// uplink entry.
+func BenchmarkForwardEvict(b *testing.B) {
+	s := mustSwitch(b, Config{MaxEntries: 4096}, Membership{0: {1}, 1: {1}})
+	s.SetUnlimited(0)
+	now := at(0)
+	for i := range 4096 {
+		src := up(i)
+		s.Forward(0, 1, &bcast, &src, now)
+	}
+	b.ReportAllocs()
+	for i := 4096; b.Loop(); i++ {
+		src := up(i)
+		now += int64(time.Microsecond)
+		if d := s.Forward(0, 1, &bcast, &src, now); d.Learn != LearnNew {
+			b.Fatalf("frame %d: learn %v, want new", i, d.Learn)
+		}
+	}
+	if st := s.Stats(); st.MACs != 4096 {
+		b.Fatalf("%d entries, want 4096", st.MACs)
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	s, rings := benchSwitch(b)
+	ring := rings[0]
+	now := at(time.Second)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		f := &ring[i&(benchRing-1)]
+		s.Lookup(0, f.lvid, &f.dst, &f.src, now)
+	}
+}
+
+func BenchmarkEach(b *testing.B) {
+	s, _ := benchSwitch(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		s.Each(at(time.Second), func(Entry) bool { n++; return true })
+	}
+}

@@ -115,6 +115,20 @@ func TestConcurrent(t *testing.T) {
 				}
 			}
 			_ = s.Stats()
+			// The dry run and the iterator race the forwarders too.
+			a, b := ownedMAC(0, i%owned), ownedMAC(1, i%owned)
+			switch d := s.Lookup(0, 1, &b, &a, now); {
+			case d.Action == Drop && d.Drop != DropMACLimit:
+				report("Lookup: dropped a frame between owned MACs: " + d.Drop.String())
+			case d.Action == Unicast && d.Port != 1:
+				report(fmt.Sprintf("Lookup: port 1's MAC unicast to port %d", d.Port))
+			}
+			s.Each(now, func(e Entry) bool {
+				if o := owner(e.MAC); o >= 0 && int(e.Port) != o {
+					report("Each: owned MAC on another port")
+				}
+				return true
+			})
 			if i%10 == 0 {
 				s.FlushPort(PortID(rng.IntN(ports)))
 			}

@@ -18,7 +18,13 @@
 //  2. Learn (lvid, source MAC) -> ingress port. A MAC seen on another port
 //     moves there. A port may own at most Config.MaxMACsPerPort entries; a
 //     frame that would learn one more is dropped (DropMACLimit) and counted
-//     against that port, while its known MACs keep working.
+//     against that port, while its known MACs keep working. The whole
+//     table holds at most Config.MaxEntries entries (65536 by default): a
+//     new MAC on a full table takes the place of an aged entry or of the
+//     least recently refreshed one learned on an uplink (a port without a
+//     per-port limit); if there is none it is not learned (LearnTableFull)
+//     and the frame goes on. Uplink floods of source MACs thus cost a
+//     bounded table, and never push VMs' MACs out.
 //  3. Look up (lvid, destination MAC): broadcast, multicast and unknown
 //     unicast are flooded to the lvid's members (FloodPorts; the caller skips
 //     the ingress port); a known MAC goes to its port, unless that port is the
@@ -35,7 +41,10 @@
 // behaviour is exact on a fake clock; Expire removes aged entries from the
 // table and gives their slots and per-port quota back (the datapath calls it
 // periodically; a port that hits its limit also triggers a sweep, at most
-// once per refresh interval, see below). Timestamps are kept with a resolution of 1 ms.
+// once per refresh interval, see below). A shard whose entries fall below
+// 1/8 of its slots after Expire or FlushPort is rebuilt smaller, so the
+// memory taken by a burst of MACs comes back once they age out. Timestamps
+// are kept with a resolution of 1 ms.
 //
 // To keep the hot path free of shared writes, a known MAC seen again on the
 // same port refreshes its entry only when the stored timestamp is at least
@@ -46,7 +55,8 @@
 // # Concurrency
 //
 // Forward runs concurrently from many goroutines (one per ingress port)
-// while Entries, Expire, FlushPort, SetMembership and Stats run from others.
+// while Lookup, Entries, Each, Expire, FlushPort, SetMembership and Stats
+// run from others.
 // The table is split into shards, each an open-addressing hash table keyed by
 // lvid<<48 | MAC. Readers take no lock and write nothing: a shard's sequence
 // number tells them to retry when an entry was moved under them. Writers

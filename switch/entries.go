@@ -18,42 +18,69 @@ type Entry struct {
 // Entries lists the live entries at now, sorted by port, lvid and MAC.
 // Entries that have aged out but were not yet removed are left out.
 func (s *Switch) Entries(now int64) []Entry {
-	ms := millis(now)
 	var out []Entry
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		t := sh.tab.Load()
-		for j := range t.slots {
-			k := t.slots[j].key.Load()
-			if k == 0 {
-				continue
-			}
-			v := t.slots[j].val.Load()
-			age := valAge(ms, v)
-			if age >= s.agingMS {
-				continue
-			}
-			lvid, mac := splitKey(k)
-			out = append(out, Entry{
-				Port: valPort(v),
-				LVID: lvid,
-				MAC:  mac,
-				Age:  time.Duration(max(age, 0)) * time.Millisecond,
-			})
-		}
-		sh.mu.Unlock()
-	}
-	slices.SortFunc(out, func(a, b Entry) int {
-		if c := cmp.Compare(a.Port, b.Port); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.LVID, b.LVID); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.MAC[:], b.MAC[:])
+	s.Each(now, func(e Entry) bool {
+		out = append(out, e)
+		return true
 	})
+	slices.SortFunc(out, cmpEntry)
 	return out
+}
+
+// cmpEntry orders entries by port, lvid and MAC.
+func cmpEntry(a, b Entry) int {
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.LVID, b.LVID); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.MAC[:], b.MAC[:])
+}
+
+// Each calls f for every live entry at now, in no particular order, until
+// f returns false. It builds no list of the table: it copies one shard's
+// entries at a time (a few thousand at most, see Config.MaxEntries) and
+// calls f with no lock held, so f may take its time (write to a socket)
+// while learning goes on. An entry learned, moved or removed meanwhile may
+// be seen in either state, or, when it changes shard position, not at all.
+func (s *Switch) Each(now int64, f func(Entry) bool) {
+	ms := millis(now)
+	var buf []Entry
+	for i := range s.shards {
+		buf = s.shards[i].live(buf[:0], ms, s.agingMS)
+		for _, e := range buf {
+			if !f(e) {
+				return
+			}
+		}
+	}
+}
+
+// live appends sh's entries younger than agingMS at ms to buf.
+func (sh *shard) live(buf []Entry, ms, agingMS int64) []Entry {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	t := sh.tab.Load()
+	for j := range t.slots {
+		k := t.slots[j].key.Load()
+		if k == 0 {
+			continue
+		}
+		v := t.slots[j].val.Load()
+		age := valAge(ms, v)
+		if age >= agingMS {
+			continue
+		}
+		lvid, mac := splitKey(k)
+		buf = append(buf, Entry{
+			Port: valPort(v),
+			LVID: lvid,
+			MAC:  mac,
+			Age:  time.Duration(max(age, 0)) * time.Millisecond,
+		})
+	}
+	return buf
 }
 
 // Expire removes the entries that have aged out at now and returns how many.
@@ -80,6 +107,8 @@ func (s *Switch) removeAll(drop func(k, v uint64) bool, aging bool) int {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		n := sh.removeIf(&scratch, drop, gone)
+		s.count.Add(int64(-n))
+		sh.shrink()
 		if aging {
 			sh.aged.Add(uint64(n))
 		} else {

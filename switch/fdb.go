@@ -57,8 +57,12 @@ type shard struct {
 	tab atomic.Pointer[table]
 	n   int // entries, under mu
 
+	// evictAt is where the next search for an entry to evict starts (see
+	// victim), under mu.
+	evictAt uint64
+
 	// Event counters, written under mu, read by Stats.
-	learned, moved, aged, flushed atomic.Uint64
+	learned, moved, aged, flushed, evicted, tableFull atomic.Uint64
 
 	_ [64]byte // keep shards on separate cache lines
 }
@@ -163,8 +167,29 @@ func (sh *shard) insert(key, h, val uint64) {
 }
 
 // grow publishes a table twice the size of t. The caller holds mu.
-func (sh *shard) grow(t *table) *table {
-	nt := newTable(2 * len(t.slots))
+func (sh *shard) grow(t *table) *table { return sh.rebuild(t, 2*len(t.slots)) }
+
+// shrink gives memory back: when the entries fill less than 1/8 of the
+// table (after aging or a flush emptied a shard that had grown under a burst
+// of MACs), it publishes a table filled to at most 1/4, so that it has room
+// to grow again before it shrinks again. The caller holds mu.
+func (sh *shard) shrink() {
+	t := sh.tab.Load()
+	if len(t.slots) <= minSlots || sh.n*8 >= len(t.slots) {
+		return
+	}
+	size := minSlots
+	for size < 4*sh.n {
+		size *= 2
+	}
+	sh.rebuild(t, size)
+}
+
+// rebuild publishes a copy of t with size slots. Readers still probing t
+// see its entries, unchanged: writers only touch the new table. The caller
+// holds mu.
+func (sh *shard) rebuild(t *table, size int) *table {
+	nt := newTable(size)
 	for i := range t.slots {
 		k := t.slots[i].key.Load()
 		if k == 0 {

@@ -38,6 +38,9 @@ const (
 	// LearnLimitReached: the port owns its maximum of MACs; the frame is
 	// dropped (DropMACLimit).
 	LearnLimitReached
+	// LearnTableFull: the table holds Config.MaxEntries entries and none
+	// could make room; the MAC is not learned, the frame goes on.
+	LearnTableFull
 )
 
 var learnNames = [...]string{
@@ -46,6 +49,7 @@ var learnNames = [...]string{
 	LearnRefreshed:    "refreshed",
 	LearnMoved:        "moved",
 	LearnLimitReached: "limit_reached",
+	LearnTableFull:    "table_full",
 }
 
 // String returns the result's snake_case name.
@@ -102,14 +106,16 @@ type Decision struct {
 //  2. Multicast or broadcast source: drop (DropMulticastSource).
 //  3. Learn (lvid, src) -> in, unless the entry already points at in and was
 //     refreshed within the refresh interval; a port at its limit: drop
-//     (DropMACLimit).
+//     (DropMACLimit); a full table: evict, or go on without learning.
 //  4. Multicast or broadcast destination: Flood.
 //  5. (lvid, dst) unknown or aged: Flood; learned on in: drop
 //     (DropSamePort); else Unicast to its port.
 //
 // Forward allocates nothing (except when a new MAC makes its shard's table
-// grow) and, for a source MAC already learned on in, writes no shared
-// memory more than once per refresh interval.
+// grow, or a port at its limit triggers a sweep that shrinks one) and, for
+// a source MAC already learned on in, writes no shared memory more than
+// once per refresh interval. On a full table, learning a new MAC costs a
+// sampled search for the entry to evict (BenchmarkForwardEvict).
 func (s *Switch) Forward(in PortID, lvid uint16, dst, src *MAC, now int64) Decision {
 	if lvid-1 >= MaxLVID { // also catches 0
 		return Decision{Action: Drop, Drop: DropInvalidVLAN}
@@ -151,19 +157,22 @@ func (s *Switch) Forward(in PortID, lvid uint16, dst, src *MAC, now int64) Decis
 	return d
 }
 
-// learnSlow writes (key -> in) and handles a port at its limit: it sweeps
-// aged entries (at most once per refresh interval) and tries once more, and
-// counts the drop if the port is still full.
+// learnSlow writes (key -> in) and handles a port at its limit or a full
+// table: it sweeps aged entries (at most once per refresh interval) and
+// tries once more, and counts the drop if the port is still full.
 func (s *Switch) learnSlow(in PortID, key, h uint64, now, ms int64) LearnResult {
 	r := s.learn(in, key, h, ms)
-	if r != LearnLimitReached {
+	if r != LearnLimitReached && r != LearnTableFull {
 		return r
 	}
 	if s.sweepDue(ms) && s.Expire(now) > 0 {
 		r = s.learn(in, key, h, ms)
 	}
-	if r == LearnLimitReached {
+	switch r {
+	case LearnLimitReached:
 		s.port(in).limitDrops.Add(1)
+	case LearnTableFull:
+		s.shardOf(h).tableFull.Add(1)
 	}
 	return r
 }
@@ -179,6 +188,10 @@ func (s *Switch) learn(in PortID, key, h uint64, ms int64) LearnResult {
 	if !found {
 		if !s.acquire(in) {
 			return LearnLimitReached
+		}
+		if _, ok := s.admit(sh, ms, true); !ok {
+			s.release(in)
+			return LearnTableFull
 		}
 		sh.insert(key, h, packVal(in, ms))
 		sh.learned.Add(1)

@@ -208,13 +208,13 @@ func TestStrings(t *testing.T) {
 		DropNone.String(), DropMulticastSource.String(), DropSamePort.String(),
 		DropMACLimit.String(), DropInvalidVLAN.String(),
 		LearnNone.String(), LearnNew.String(), LearnRefreshed.String(),
-		LearnMoved.String(), LearnLimitReached.String(),
+		LearnMoved.String(), LearnLimitReached.String(), LearnTableFull.String(),
 		vm(0x1ab).String(),
 	}
 	want := []string{
 		"drop", "unicast", "flood",
 		"none", "multicast_source", "same_port", "mac_limit", "invalid_vlan",
-		"none", "new", "refreshed", "moved", "limit_reached",
+		"none", "new", "refreshed", "moved", "limit_reached", "table_full",
 		"fa:16:3e:00:01:ab",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -10,6 +10,8 @@ type Stats struct {
 	Aged       uint64 // entries that aged out
 	Flushed    uint64 // entries removed by FlushPort or SetMembership
 	LimitDrops uint64 // frames dropped with DropMACLimit, all ports
+	Evicted    uint64 // live entries replaced by a new MAC because the table was full
+	TableFull  uint64 // MACs not learned: the table was full and nothing could go
 
 	// Ports is indexed by PortID and covers every port seen so far.
 	Ports []PortStats
@@ -89,6 +91,8 @@ func (s *Switch) Stats() Stats {
 		st.Moved += sh.moved.Load()
 		st.Aged += sh.aged.Load()
 		st.Flushed += sh.flushed.Load()
+		st.Evicted += sh.evicted.Load()
+		st.TableFull += sh.tableFull.Load()
 	}
 	ps := *s.ports.Load()
 	st.Ports = make([]PortStats, len(ps))

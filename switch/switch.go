@@ -25,12 +25,20 @@ type Config struct {
 	// MaxMACsPerPort caps the entries a port may own. 0 means 1024; a
 	// negative value means no limit.
 	MaxMACsPerPort int
+	// MaxEntries bounds the whole table, all ports and lvids together (OVS
+	// other_config:mac-table-size). 0 means 65536; a negative value means
+	// no bound. When the table is full, a new MAC takes the place of an
+	// aged entry or of the least recently refreshed one learned on a port
+	// without a per-port limit (an uplink); when there is none, the MAC is
+	// not learned (LearnTableFull) and the frame goes on.
+	MaxEntries int
 }
 
 // Defaults applied by New for zero Config fields.
 const (
 	DefaultAgingTime      = 300 * time.Second
 	DefaultMaxMACsPerPort = 1024
+	DefaultMaxEntries     = 65536
 )
 
 // Switch is one bridge's learning switch (br-int). It is safe for
@@ -41,6 +49,12 @@ type Switch struct {
 	agingMS   int64 // entries this old (ms) are gone
 	refreshMS int64 // a same-port entry this old is rewritten
 	limit     int64 // per-port entries, <0 = none
+
+	maxEntries int64        // table bound, <0 = none
+	count      atomic.Int64 // entries in all shards, aged ones included
+	// noVictim is the time (ms) before which no search for an entry to
+	// evict in other shards is worth it: the last one found none.
+	noVictim atomic.Int64
 
 	flood atomic.Pointer[floodLists]
 
@@ -61,9 +75,13 @@ func New(cfg Config) *Switch {
 	if cfg.MaxMACsPerPort == 0 {
 		cfg.MaxMACsPerPort = DefaultMaxMACsPerPort
 	}
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = DefaultMaxEntries
+	}
 	s := &Switch{
-		agingMS: max(int64(cfg.AgingTime/time.Millisecond), 1),
-		limit:   int64(cfg.MaxMACsPerPort),
+		agingMS:    max(int64(cfg.AgingTime/time.Millisecond), 1),
+		limit:      int64(cfg.MaxMACsPerPort),
+		maxEntries: int64(cfg.MaxEntries),
 	}
 	s.refreshMS = max(min(1000, s.agingMS/8), 1)
 	for i := range s.shards {

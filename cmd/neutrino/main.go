@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // command is one subcommand.
@@ -25,7 +26,7 @@ func init() {
 		{"run", "run a node of the topology until SIGINT/SIGTERM", cmdRun},
 		{"check", "validate a topology file; touches nothing on the system", cmdCheck},
 		{"replay", "run pcap captures through a node offline and write what leaves each port", cmdReplay},
-		{"show", "read a running node: ports, fdb, counters", cmdShow},
+		{"show", "read a running node: " + strings.Join(subjectNames(), ", "), cmdShow},
 	}
 }
 

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"neutrino/datapath"
+)
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+// portRows: a node has a handful of ports, so their columns are aligned.
+var portRows = rows[datapath.PortInfo]{
+	tabbed: true,
+	head: func(w io.Writer) {
+		fmt.Fprintln(w, "PORT\tKIND\tDEVICE\tATTACH\tMAC\tNETWORK\tVLAN\tMTU\tSTATE")
+	},
+	row: func(w io.Writer, p datapath.PortInfo) {
+		network, vlan := p.Network, fmt.Sprint(p.LVID)
+		if p.Kind == "uplink" {
+			network, vlan = p.VLANs, "trunk"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.Name, p.Kind, p.Device, p.Attach, dash(p.MAC), dash(network), vlan, p.MTU, p.State)
+	},
+}
+
+// fdbRows: the table may hold tens of thousands of entries, so rows are
+// printed as they arrive, in columns of fixed width (a longer name shifts
+// its row).
+var fdbRows = rows[datapath.FDBEntry]{
+	head: func(w io.Writer) { fmt.Fprintf(w, fdbFormat, "PORT", "VLAN", "NETWORK", "MAC", "AGE") },
+	row: func(w io.Writer, e datapath.FDBEntry) {
+		fmt.Fprintf(w, fdbFormat, e.Port, fmt.Sprint(e.LVID), e.Network, e.MAC, fmt.Sprint(int(e.Age/time.Second)))
+	},
+	foot: func(w io.Writer, n int) { fmt.Fprintf(w, "%d entries\n", n) },
+}
+
+// fdbFormat: port and network names of up to 15 characters (a Linux
+// interface name's maximum), a VLAN, a MAC, the age in seconds.
+const fdbFormat = "%-15s  %4s  %-15s  %-17s  %s\n"
+
+func printCounters(w io.Writer, c datapath.Counters) {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "PORT\tRX FRAMES\tRX BYTES\tRX DROPS\tTX FRAMES\tTX BYTES\tTX DROPS")
+	for _, p := range c.Ports {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", p.Port, p.RxFrames, p.RxBytes, p.RxDrops, p.TxFrames, p.TxBytes, p.TxDrops)
+	}
+	tw.Flush()
+	var links []string
+	for _, p := range c.Ports {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(p.Link)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, p.Link[k]))
+		}
+		if len(parts) > 0 {
+			links = append(links, fmt.Sprintf("  %s: %s", p.Port, strings.Join(parts, ", ")))
+		}
+	}
+	if len(links) > 0 {
+		fmt.Fprintf(w, "\nlink counters (below the node):\n%s\n", strings.Join(links, "\n"))
+	}
+	fmt.Fprintln(w)
+	if len(c.Drops) == 0 {
+		fmt.Fprintln(w, "drops: none")
+	} else {
+		tw = newTable(w)
+		fmt.Fprintln(tw, "DROP REASON\tFRAMES")
+		for _, k := range slices.Sorted(maps.Keys(c.Drops)) {
+			fmt.Fprintf(tw, "%s\t%d\n", k, c.Drops[k])
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w)
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(c.FDB)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, c.FDB[k]))
+	}
+	fmt.Fprintf(w, "fdb: %s\n", strings.Join(parts, ", "))
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

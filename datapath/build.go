@@ -2,6 +2,7 @@ package datapath
 
 import (
 	"neutrino/dhcp"
+	"neutrino/internal/ratelimit"
 	"neutrino/packet"
 	l2switch "neutrino/switch"
 )
@@ -15,7 +16,7 @@ import (
 //	portIn i output 0               -> br-int input i
 //	portIn i output 1 (VM ports)    -> the DHCP port of i's network
 //	DHCP port output i              -> device i's output queue
-func (n *Node) buildGraph(membership l2switch.Membership) (*graph, error) {
+func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket, stormOn bool) (*graph, error) {
 	g := &graph{}
 	add := func(e element, out []target) {
 		g.elems = append(g.elems, e)
@@ -55,6 +56,10 @@ func (n *Node) buildGraph(membership l2switch.Membership) (*graph, error) {
 	}
 	for i, p := range n.ports {
 		e := &portIn{p: p}
+		if stormOn {
+			e.storm = new(ratelimit.Bucket)
+			*e.storm = storm
+		}
 		e.out[portInToBridge] = target{elem: br, port: uint16(i)}
 		if p.trunk == nil {
 			e.dhcp = dhcpOf[p.spec.LVID]

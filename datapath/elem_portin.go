@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"neutrino/internal/ratelimit"
 	"neutrino/packet"
 	"neutrino/packet/header"
 )
@@ -15,9 +16,10 @@ import (
 // DHCP traffic never leaves its node, and the DHCP port's MAC is never
 // learned elsewhere.
 type portIn struct {
-	p    *port
-	out  [2]target // portInToBridge, portInToDHCP
-	dhcp *dhcpPort // the network's DHCP port on this node, nil when none (VM ports only)
+	p     *port
+	out   [2]target         // portInToBridge, portInToDHCP
+	dhcp  *dhcpPort         // the network's DHCP port on this node, nil when none (VM ports only)
+	storm *ratelimit.Bucket // broadcast and multicast frames into br-int; nil: no limit
 }
 
 // Outputs of portIn.
@@ -79,6 +81,10 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 			tr.Add(p.element(), "intercept", "for the DHCP port, answered on this node")
 		}
 		w.emit(e.out[portInToDHCP], b)
+		return
+	}
+	if e.storm != nil && b.Data()[0]&1 != 0 && !e.storm.Allow(w.now) {
+		e.drop(w, b, ReasonStormControl)
 		return
 	}
 	w.emit(e.out[portInToBridge], b)

@@ -5,6 +5,7 @@ import (
 
 	"neutrino/link"
 	"neutrino/packet/header"
+	l2switch "neutrino/switch"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,15 +87,25 @@ func (n *Node) FDB() []FDBEntry {
 	entries := n.sw.Entries(n.clock.Now())
 	out := make([]FDBEntry, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, FDBEntry{
-			Port:    n.bridgePortName(e.Port),
-			LVID:    e.LVID,
-			Network: n.networkName(e.LVID),
-			MAC:     macString(e.MAC),
-			Age:     e.Age,
-		})
+		out = append(out, n.fdbEntry(e))
 	}
 	return out
+}
+
+// EachFDB yields the learned MACs one at a time, in no particular order,
+// without building the whole table: what `neutrino show fdb` streams.
+func (n *Node) EachFDB(yield func(FDBEntry) bool) {
+	n.sw.Each(n.clock.Now(), func(e l2switch.Entry) bool { return yield(n.fdbEntry(e)) })
+}
+
+func (n *Node) fdbEntry(e l2switch.Entry) FDBEntry {
+	return FDBEntry{
+		Port:    n.bridgePortName(e.Port),
+		LVID:    e.LVID,
+		Network: n.networkName(e.LVID),
+		MAC:     macString(e.MAC),
+		Age:     e.Age,
+	}
 }
 
 func macString(m [6]byte) string { return net.HardwareAddr(m[:]).String() }
@@ -143,5 +154,7 @@ func (n *Node) Counters() Counters {
 	c.FDB["moved"] = st.Moved
 	c.FDB["aged"] = st.Aged
 	c.FDB["entries"] = uint64(st.MACs)
+	c.FDB["evicted"] = st.Evicted
+	c.FDB["table_full"] = st.TableFull
 	return c
 }

@@ -10,6 +10,7 @@ import (
 
 	"neutrino/dhcp"
 	"neutrino/internal/clock"
+	"neutrino/internal/ratelimit"
 	"neutrino/link"
 	"neutrino/packet/header"
 	l2switch "neutrino/switch"
@@ -25,7 +26,16 @@ type Options struct {
 	Open           Opener        // default: TAP devices and AF_PACKET sockets
 	AgingTime      time.Duration // FDB aging; default 300 s
 	MaxMACsPerPort int           // default 1024
-	BatchSize      int           // frames per read; default 64
+	// MaxFDBEntries bounds br-int's table (OVS's mac-table-size): a new
+	// MAC on a full table evicts the oldest learned on an uplink; default
+	// 65536, negative: no bound.
+	MaxFDBEntries int
+	// StormRate is how many broadcast and multicast frames a second each
+	// port may send into br-int (burst StormBurst); the rest are dropped
+	// and counted (storm_control). 0: DefaultStormRate; negative: no limit.
+	StormRate  float64
+	StormBurst int
+	BatchSize  int // frames per read; default 64
 	// Leases are the DHCP leases, long-lived beside the graph (a state
 	// directory's, from dhcp.OpenLeases); default: in memory only.
 	Leases *dhcp.Leases
@@ -88,7 +98,8 @@ func New(spec *Spec, opts Options) (*Node, error) {
 		clock:  opts.Clock,
 		log:    opts.Logger,
 		batch:  opts.BatchSize,
-		sw:     l2switch.New(l2switch.Config{AgingTime: opts.AgingTime, MaxMACsPerPort: opts.MaxMACsPerPort}),
+		sw: l2switch.New(l2switch.Config{AgingTime: opts.AgingTime, MaxMACsPerPort: opts.MaxMACsPerPort,
+			MaxEntries: opts.MaxFDBEntries}),
 	}
 	membership := make(l2switch.Membership, len(spec.Ports))
 	for i, ps := range spec.Ports {
@@ -128,7 +139,8 @@ func New(spec *Spec, opts Options) (*Node, error) {
 				"mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
 		}
 	}
-	g, err := n.buildGraph(membership)
+	storm, stormOn := stormBucket(opts)
+	g, err := n.buildGraph(membership, storm, stormOn)
 	if err != nil {
 		return nil, errors.Join(err, n.Close())
 	}
@@ -137,6 +149,32 @@ func New(spec *Spec, opts Options) (*Node, error) {
 	}
 	n.g.Store(g)
 	return n, nil
+}
+
+// Storm control defaults: a port may send this many broadcast and multicast
+// frames a second into br-int, and a burst of DefaultStormBurst. A lab's
+// ARP, DHCP (answered before storm control) and neighbour discovery stay
+// far below; a broadcast storm from one port no longer takes the CPU the
+// other ports' traffic needs.
+const (
+	DefaultStormRate  = 10000
+	DefaultStormBurst = 1000
+)
+
+// stormBucket is the storm-control bucket each port starts with; ok false
+// when storm control is off.
+func stormBucket(opts Options) (b ratelimit.Bucket, ok bool) {
+	rate, burst := opts.StormRate, opts.StormBurst
+	if rate < 0 {
+		return b, false
+	}
+	if rate == 0 {
+		rate = DefaultStormRate
+	}
+	if burst <= 0 {
+		burst = max(DefaultStormBurst, int(rate/10))
+	}
+	return ratelimit.New(rate, burst), true
 }
 
 // uplinkVLANs lists the local VLANs an uplink carries.

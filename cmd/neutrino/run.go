@@ -33,7 +33,9 @@ times a second and read back at start: a restart forgets no lease. A state
 directory that can't be written stops the node before it changes anything.
 
 While it runs, "neutrino show ports|fdb|counters|leases" reads it over the
-control socket.`
+control socket. Broadcast and multicast frames from each port are limited
+to --storm-rate a second (storm control; the excess is counted as
+storm_control drops).`
 
 const runExample = `  sudo neutrino run                                   # the embedded default topology
   sudo neutrino run --node compute01 lab.yaml         # one node of a multi-node lab
@@ -43,6 +45,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", "[--node NAME] [--socket PATH] [--state-dir DIR] [TOPOLOGY]", runAbout, runExample)
 	node := fs.String("node", "", "the node of the topology to run (default: the only node)")
 	socket := fs.String("socket", "", "control socket path (default /run/neutrino/NODE.sock)")
+	stormRate := fs.Float64("storm-rate", datapath.DefaultStormRate, "broadcast and multicast frames a second each port may send into br-int; -1: no limit")
 	stateDir := fs.String("state-dir", "", "where the node keeps state across restarts: the DHCP lease file (default /var/lib/neutrino/NODE)")
 	verbose := fs.Bool("v", false, "log debug messages too")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
@@ -95,13 +98,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("starting node", "node", spec.Node, "topology", source, "ports", len(spec.Ports), "socket", *socket,
 		"state_dir", *stateDir, "leases", leases.Len())
-	n, err := datapath.New(spec, datapath.Options{Logger: log, Leases: leases})
+	n, err := datapath.New(spec, datapath.Options{Logger: log, Leases: leases, StormRate: *stormRate})
 	if err != nil {
 		ctl.Close()
 		fmt.Fprintf(stderr, "neutrino run: %v%s\n", err, rootHint(err))
 		return 1
 	}
 	ctl.SetHandlers(showHandlers(n))
+	// The FDB may hold tens of thousands of entries: streamed one at a
+	// time, never built whole.
+	ctl.Handle("fdb", control.Seq(n.EachFDB))
 
 	if *cpuprofile != "" {
 		stopProfile, err := startCPUProfile(*cpuprofile)
@@ -164,7 +170,6 @@ func defaultStateDir(node string) string { return "/var/lib/neutrino/" + node }
 func showHandlers(n *datapath.Node) map[string]control.Handler {
 	return map[string]control.Handler{
 		"ports":    func() (any, error) { return n.Ports(), nil },
-		"fdb":      func() (any, error) { return n.FDB(), nil },
 		"counters": func() (any, error) { return n.Counters(), nil },
 		"leases":   func() (any, error) { return n.Leases(), nil },
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 func TestShowArguments(t *testing.T) {
-	say := "say what to show: ports, fdb, counters (see neutrino show -h)\n"
+	say := "say what to show: ports, fdb, counters, leases (see neutrino show -h)\n"
 	tests := []struct {
 		name string
 		args []string
@@ -66,7 +66,8 @@ func fakeNode(t *testing.T, entries int) string {
 			}, nil
 		},
 		"counters": func() (any, error) {
-			return datapath.Counters{Drops: map[string]uint64{"same_port": 2}, FDB: map[string]uint64{"learned": 3}}, nil
+			return datapath.Counters{Drops: map[string]uint64{"same_port": 2}, Stages: map[string]map[string]uint64{"bridge": {"same_port": 2}},
+				FDB: map[string]uint64{"learned": 3}, DHCP: map[string]map[string]uint64{"demo": {"rx_discover": 1, "tx_offer": 1, "ignored": 0}}}, nil
 		},
 	}, nil)
 	if err != nil {
@@ -107,10 +108,11 @@ physnet1            1  demo             02:00:00:00:00:01  42
 		{"counters", `
 PORT  RX FRAMES  RX BYTES  RX DROPS  TX FRAMES  TX BYTES  TX DROPS
 
-DROP REASON  FRAMES
-same_port    2
+DROP REASON  FRAMES  STAGE
+same_port    2       bridge
 
 fdb: learned 3
+dhcp demo: rx_discover 1, tx_offer 1
 `},
 	}
 	for _, tt := range tests {

@@ -14,7 +14,8 @@ import (
 var showSubjects = []showSubject{
 	listOf("ports", "every port and uplink: device, attachment, MAC, network, local VLAN, MTU, state", portRows),
 	listOf("fdb", "br-int's learned MACs per local VLAN, like ovs-appctl fdb/show", fdbRows),
-	valueOf("counters", "rx/tx frames, bytes and drops per port, drops per reason, and learning statistics", printCounters),
+	valueOf("counters", "rx/tx frames, bytes and drops per port, drops per reason and stage, learning statistics, and each DHCP port's messages", printCounters),
+	listOf("leases", "DHCP leases: MAC, IP, hostname, subnet, port, expiry, like dnsmasq's lease file", leaseRows),
 }
 
 // showSubject is one thing `neutrino show` reads.

@@ -69,9 +69,9 @@ func printCounters(w io.Writer, c datapath.Counters) {
 		fmt.Fprintln(w, "drops: none")
 	} else {
 		tw = newTable(w)
-		fmt.Fprintln(tw, "DROP REASON\tFRAMES")
+		fmt.Fprintln(tw, "DROP REASON\tFRAMES\tSTAGE")
 		for _, k := range slices.Sorted(maps.Keys(c.Drops)) {
-			fmt.Fprintf(tw, "%s\t%d\n", k, c.Drops[k])
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", k, c.Drops[k], stagesOf(c, k))
 		}
 		tw.Flush()
 	}
@@ -81,11 +81,56 @@ func printCounters(w io.Writer, c datapath.Counters) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, c.FDB[k]))
 	}
 	fmt.Fprintf(w, "fdb: %s\n", strings.Join(parts, ", "))
+	for _, nw := range slices.Sorted(maps.Keys(c.DHCP)) {
+		parts = parts[:0]
+		for _, k := range slices.Sorted(maps.Keys(c.DHCP[nw])) {
+			if v := c.DHCP[nw][k]; v != 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", k, v))
+			}
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "nothing yet")
+		}
+		fmt.Fprintf(w, "dhcp %s: %s\n", nw, strings.Join(parts, ", "))
+	}
 }
+
+// leaseRows: a pool may hold thousands of leases, so rows are printed as
+// they arrive, in columns of fixed width.
+var leaseRows = rows[datapath.LeaseEntry]{
+	head: func(w io.Writer) {
+		fmt.Fprintf(w, leaseFormat, "MAC", "IP", "HOSTNAME", "SUBNET", "PORT", "EXPIRES")
+	},
+	row: func(w io.Writer, l datapath.LeaseEntry) {
+		expires := "never"
+		if !l.Expires.IsZero() {
+			expires = l.Expires.Local().Format(time.DateTime)
+		}
+		ip := l.IP
+		if l.Static {
+			ip += " (fixed)"
+		}
+		fmt.Fprintf(w, leaseFormat, l.MAC, ip, dash(l.Hostname), l.Subnet, dash(l.Port), expires)
+	},
+	foot: func(w io.Writer, n int) { fmt.Fprintf(w, "%d leases\n", n) },
+}
+
+const leaseFormat = "%-17s  %-23s  %-16s  %-15s  %-15s  %s\n"
 
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
+}
+
+// stagesOf names the stages where frames were dropped for reason.
+func stagesOf(c datapath.Counters, reason string) string {
+	var out []string
+	for _, st := range slices.Sorted(maps.Keys(c.Stages)) {
+		if c.Stages[st][reason] != 0 {
+			out = append(out, st)
+		}
+	}
+	return strings.Join(out, ",")
 }

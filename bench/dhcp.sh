@@ -32,7 +32,8 @@ Options:
   --runs N          repeat each measurement N times, report medians (1)
   --keep DIR        copy perfdhcp outputs, logs, lease files and state to DIR
 Environment: RATE, CLIENTS, DURATION, RUNS (same as the options),
-  NEUTRINO_BIN (use this binary instead of building ./cmd/neutrino).
+  NEUTRINO_BIN (use this binary instead of building ./cmd/neutrino),
+  PERFDHCP_OPTS (more perfdhcp options for the measured tests, e.g. "-g single").
 EOF
 }
 
@@ -278,16 +279,39 @@ declare -A RES    # "server.run" -> "do_s do_r do_d ra_s ra_r ra_d exch_per_s cp
 declare -A STORE  # server -> lease store size after the last run
 declare -A SKIP   # server -> reason it was not measured
 
-# perf SERVER RUN NS IFACE: one perfdhcp test from NS (relay address on
-# IFACE) to SERVER_IP, with SERVER_PID's CPU time around it.
+# udp_stats NS: "InDatagrams RcvbufErrors" of the namespace's UDP (all sockets)
+udp_stats() {
+	ip netns exec "$1" awk '/^Udp:/ {if (!h) {for (i = 2; i <= NF; i++) k[i] = $i; h = 1}
+		else for (i = 2; i <= NF; i++) v[k[i]] = $i}
+		END {print v["InDatagrams"] + 0, v["RcvbufErrors"] + 0}' /proc/net/snmp 2>/dev/null || echo "0 0"
+}
+
+# link_drops NS DEV: "rx_dropped tx_dropped" of a device, as its namespace sees it
+link_drops() {
+	ip netns exec "$1" sh -c 'cd "/sys/class/net/$1/statistics" && echo "$(cat rx_dropped) $(cat tx_dropped)"' sh "$2" \
+		2>/dev/null || echo "0 0"
+}
+
+declare -A WHERE # "server.run" -> where messages were lost, outside perfdhcp's counts
+
+# perf SERVER RUN NS IFACE [SERVER-NS]: one perfdhcp test from NS (relay
+# address on IFACE) to SERVER_IP, with SERVER_PID's CPU time around it, and
+# the kernel's drop counters on perfdhcp's side (and on the server's, for a
+# server that uses kernel UDP sockets).
 perf() {
-	local server=$1 run=$2 ns=$3 ifc=$4 tag="$1.$2" rc=0
-	local c0 c1
+	local server=$1 run=$2 ns=$3 ifc=$4 sns=${5:-} tag="$1.$2" rc=0
+	local c0 c1 cu0 cu1 su0 su1 l0 l1
+	cu0=$(udp_stats "$ns")
+	l0=$(link_drops "$ns" "$ifc")
+	[[ -n $sns ]] && su0=$(udp_stats "$sns")
 	c0=$(cpu_ticks)
 	fg ip netns exec "$ns" timeout $((DURATION + 60)) \
-		perfdhcp -4 -l "$ifc" -r "$RATE" -R "$CLIENTS" -p "$DURATION" -x e "$SERVER_IP" \
+		perfdhcp -4 -l "$ifc" -r "$RATE" -R "$CLIENTS" -p "$DURATION" -x e ${PERFDHCP_OPTS:-} "$SERVER_IP" \
 		>"$tmp/$tag.perfdhcp" 2>&1 || rc=$?
 	c1=$(cpu_ticks)
+	cu1=$(udp_stats "$ns")
+	l1=$(link_drops "$ns" "$ifc")
+	[[ -n $sns ]] && su1=$(udp_stats "$sns")
 	# 3: "one or more exchanges are not successfully completed", which is
 	# what the drop counts report.
 	if ((rc != 0 && rc != 3)); then
@@ -308,6 +332,16 @@ perf() {
 	cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v r="$rar" 'BEGIN {if (r > 0) printf "%.1f", t / hz / r * 1e6; else print "nan"}')
 	pct=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v d="$DURATION" 'BEGIN {printf "%.0f", t / hz / d * 100}')
 	RES[$tag]="$dos $dor $dod $ras $rar $rad $eps $cpu $pct"
+	local w
+	w=$(awk -v a="$cu0" -v b="$cu1" 'BEGIN {split(a, x, " "); split(b, y, " ")
+		printf "perfdhcp side: %d UDP datagrams received, %d dropped (receive buffer full)", y[1] - x[1], y[2] - x[2]}')
+	w+=$(awk -v a="$l0" -v b="$l1" -v d="$ifc" 'BEGIN {split(a, x, " "); split(b, y, " ")
+		printf ", %s rx_dropped %d tx_dropped %d", d, y[1] - x[1], y[2] - x[2]}')
+	if [[ -n $sns ]]; then
+		w+=$(awk -v a="$su0" -v b="$su1" 'BEGIN {split(a, x, " "); split(b, y, " ")
+			printf "; server side: %d UDP datagrams received, %d dropped (receive buffer full)", y[1] - x[1], y[2] - x[2]}')
+	fi
+	WHERE[$tag]=$w
 	log "$server run $run/$RUNS: DISCOVER-OFFER $dos sent, $dor received, $dod% drops;" \
 		"REQUEST-ACK $ras sent, $rar received, $rad% drops; $eps exchanges/s;" \
 		"server CPU $(awk -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN {printf "%.2f", t / hz}') s ($pct% of one CPU), $cpu us/exchange"
@@ -366,7 +400,7 @@ run_dnsmasq() { # run_dnsmasq RUN
 		die "dnsmasq: no answer to one relayed 4-way exchange (outputs above)"
 	fi
 	((run > 1)) || log "dnsmasq: pid $SERVER_PID, version $(dnsmasq --version | awk '{print $3; exit}'), lease file on $(fstype "$dir")"
-	perf dnsmasq "$run" "$c" "$cif"
+	perf dnsmasq "$run" "$c" "$cif" "$s"
 	kill -0 "$SERVER_PID" 2>/dev/null || log "dnsmasq: WARNING: the process died during the run"
 	SERVER_PID=""
 	stoppid "$wrapper"
@@ -491,6 +525,11 @@ if ((RUNS > 1)); then
 	done
 fi
 echo
+echo "kernel drop counters, last run (messages perfdhcp counts as dropped may have been lost here):"
+for s in "${SERVERS[@]}"; do
+	[[ -n ${WHERE[$s.$RUNS]:-} ]] && echo "  $s: ${WHERE[$s.$RUNS]}"
+done
+echo
 for s in "${SERVERS[@]}"; do
 	[[ -n ${STORE[$s]:-} ]] && echo "$s after the last run: ${STORE[$s]}"
 done
@@ -507,10 +546,14 @@ fi
 if [[ -s $tmp/neutrino.counters ]]; then
 	# The dhcp part of "neutrino show counters": from a line that starts with
 	# "dhcp" to the next line that is not indented.
+	# and its "drops:" line.
 	dhcp=$(awk 'tolower($0) ~ /^dhcp/ {on = 1; print; next} on && /^[ \t]/ {print; next} {on = 0}' "$tmp/neutrino.counters")
+	echo
+	echo "neutrino show counters after its last run:"
+	grep '^drops:' "$tmp/neutrino.counters" | sed 's/^/  /' || true
 	if [[ -n $dhcp ]]; then
-		echo
-		echo "neutrino show counters, dhcp, after its last run:"
 		sed 's/^/  /' <<<"$dhcp"
+	else
+		echo "  (no dhcp section in this neutrino's show counters)"
 	fi
 fi

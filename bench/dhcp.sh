@@ -524,15 +524,19 @@ if ((RUNS > 1)); then
 		echo
 	done
 fi
-echo
-echo "kernel drop counters, last run (messages perfdhcp counts as dropped may have been lost here):"
-for s in "${SERVERS[@]}"; do
-	[[ -n ${WHERE[$s.$RUNS]:-} ]] && echo "  $s: ${WHERE[$s.$RUNS]}"
-done
-echo
-for s in "${SERVERS[@]}"; do
-	[[ -n ${STORE[$s]:-} ]] && echo "$s after the last run: ${STORE[$s]}"
-done
+if ((${#WHERE[@]} > 0)); then
+	echo
+	echo "kernel drop counters, last run (messages perfdhcp counts as dropped may have been lost here):"
+	for s in "${SERVERS[@]}"; do
+		[[ -z ${WHERE[$s.$RUNS]:-} ]] || echo "  $s: ${WHERE[$s.$RUNS]}"
+	done
+fi
+if ((${#STORE[@]} > 0)); then
+	echo
+	for s in "${SERVERS[@]}"; do
+		[[ -z ${STORE[$s]:-} ]] || echo "$s after the last run: ${STORE[$s]}"
+	done
+fi
 if want dnsmasq && want neutrino && [[ -n ${EPS[dnsmasq]:-} && -n ${EPS[neutrino]:-} ]]; then
 	ratio=$(awk -v a="${EPS[neutrino]}" -v b="${EPS[dnsmasq]}" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "inf"}')
 	echo
@@ -541,7 +545,7 @@ if want dnsmasq && want neutrino && [[ -n ${EPS[dnsmasq]:-} && -n ${EPS[neutrino
 	echo "target (neutrino >= 10x dnsmasq's exchanges/s, < 5% REQUEST-ACK drops): $met"
 elif want neutrino && [[ -n ${SKIP[neutrino]:-} ]]; then
 	echo
-	echo "no ratio: neutrino was skipped (${SKIP[neutrino]})"
+	echo "no ratio: neutrino was skipped (see above)"
 fi
 if [[ -s $tmp/neutrino.counters ]]; then
 	# The dhcp part of "neutrino show counters": from a line that starts with

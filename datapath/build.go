@@ -15,6 +15,7 @@ import (
 //	br-int output devices+k         -> DHCP port k
 //	portIn i output 0               -> br-int input i
 //	portIn i output 1 (VM ports)    -> the DHCP port of i's network
+//	portIn i output 1+k (uplinks)   -> the DHCP port of the k-th network it carries that has one
 //	DHCP port output i              -> device i's output queue
 func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket, stormOn bool) (*graph, error) {
 	g := &graph{}
@@ -55,19 +56,25 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 		add(e, e.out)
 	}
 	for i, p := range n.ports {
-		e := &portIn{p: p}
+		e := &portIn{p: p, out: []target{{elem: br, port: uint16(i)}}}
 		if stormOn {
 			e.storm = new(ratelimit.Bucket)
 			*e.storm = storm
 		}
-		e.out[portInToBridge] = target{elem: br, port: uint16(i)}
 		if p.trunk == nil {
 			e.dhcp = dhcpOf[p.spec.LVID]
+			if e.dhcp != nil {
+				e.out = append(e.out, target{elem: e.dhcp})
+			}
+		} else {
+			for _, lvid := range membership[l2switch.PortID(i)] {
+				if d := dhcpOf[lvid]; d != nil {
+					e.uplinkDHCP = append(e.uplinkDHCP, d)
+					e.out = append(e.out, target{elem: d})
+				}
+			}
 		}
-		if e.dhcp != nil {
-			e.out[portInToDHCP] = target{elem: e.dhcp}
-		}
-		add(e, e.out[:])
+		add(e, e.out)
 		g.entry = append(g.entry, target{elem: e})
 	}
 	return g, nil

@@ -36,12 +36,17 @@ type dhcpPortCounters struct {
 func (e *dhcpPort) name() string { return "qdhcp:" + e.network }
 
 // wants reports whether a classified frame from a VM port is for the DHCP
-// port: anything to its MAC, ARP asking for one of its addresses, and
-// DHCP client messages (UDP to port 67).
+// port: anything to its MAC, and broadcasts that ask for it: ARP for one
+// of its addresses, DHCP from clients (UDP to port 67). A datagram to port
+// 67 unicast to another MAC is for another server (a DHCP server or relay
+// on a VM) and goes through br-int.
 func (e *dhcpPort) wants(b *packet.Buffer) bool {
 	d := b.Data()
 	if [6]byte(d[0:6]) == e.mac {
 		return true
+	}
+	if !header.Ethernet(d).IsBroadcast() {
+		return false
 	}
 	l := &b.Meta.Layout
 	switch {

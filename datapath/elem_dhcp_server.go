@@ -51,6 +51,7 @@ func (e *dhcpPort) serveDHCP(w *Worker, b *packet.Buffer) {
 	n := writeUDPReply(space, &rep)
 	r.SetLen(n)
 	r.Meta.LVID = b.Meta.LVID
+	r.Meta.Time = b.Meta.Time
 	r.Meta.InPort = in
 	r.Meta.Trace = b.Meta.Trace
 	header.Parse(r.Data(), &r.Meta.Layout)

@@ -17,9 +17,14 @@ import (
 // learned elsewhere.
 type portIn struct {
 	p     *port
-	out   [2]target         // portInToBridge, portInToDHCP
-	dhcp  *dhcpPort         // the network's DHCP port on this node, nil when none (VM ports only)
+	out   []target          // portInToBridge, then the DHCP port(s)
+	dhcp  *dhcpPort         // VM ports: the network's DHCP port on this node, nil when none
 	storm *ratelimit.Bucket // broadcast and multicast frames into br-int; nil: no limit
+	// Uplinks: the DHCP ports of the networks the uplink carries; a frame
+	// addressed to one (its MAC, its network) goes to it at output
+	// portInToDHCP+k, not through br-int, where the DHCP port's MAC is
+	// never learned.
+	uplinkDHCP []*dhcpPort
 }
 
 // Outputs of portIn.
@@ -82,6 +87,15 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		}
 		w.emit(e.out[portInToDHCP], b)
 		return
+	}
+	for k, d := range e.uplinkDHCP {
+		if d.lvid == lvid && [6]byte(b.Data()[0:6]) == d.mac {
+			if tr != nil {
+				tr.Add(p.element(), "intercept", "to the DHCP port's MAC, answered on this node")
+			}
+			w.emit(e.out[int(portInToDHCP)+k], b)
+			return
+		}
 	}
 	if e.storm != nil && b.Data()[0]&1 != 0 && !e.storm.Allow(w.now) {
 		e.drop(w, b, ReasonStormControl)

@@ -75,7 +75,7 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 			}
 		}
 		add(e, e.out)
-		g.entry = append(g.entry, target{elem: e})
+		g.entry = append(g.entry, e)
 	}
 	return g, nil
 }
@@ -91,7 +91,10 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 	var bytes uint64
 	for _, b := range bufs {
 		bytes += uint64(b.Len())
-		w.run(entry, b)
+		// The first hop is a direct call: every frame starts at its
+		// port's ingress.
+		w.hops = 1
+		entry.receive(w, 0, b)
 	}
 	p.c.rxFrames.Add(uint64(len(bufs)))
 	p.c.rxBytes.Add(bytes)

@@ -30,7 +30,7 @@ func deviceTarget(i int) target { return target{port: uint16(i)} }
 type graph struct {
 	elems []element
 	wires [][]target // wires[e][out]: where element e's output port out leads (each element holds its own row)
-	entry []target   // entry[i]: where frames read from device port i enter
+	entry []*portIn  // entry[i]: where frames read from device port i enter
 	gen   uint64     // build generation, for logs and tests
 }
 

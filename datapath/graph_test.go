@@ -205,7 +205,7 @@ func TestHopLimit(t *testing.T) {
 	l := &loop{}
 	l.out = target{elem: l}
 	w := n.NewWorker(1)
-	w.g = &graph{elems: []element{l}, wires: [][]target{{l.out}}, entry: []target{l.out}}
+	w.g = &graph{elems: []element{l}, wires: [][]target{{l.out}}}
 	b := packet.NewBuffer(128)
 	b.SetData(udpFrame(t, mac(0x11), broadcast, 0, 10))
 	w.run(l.out, b)

@@ -23,11 +23,7 @@ type Worker struct {
 	g   *graph // loaded once per batch
 	now int64  // the batch's time, Unix nanoseconds
 
-	// The frame being received and what the graph knows of it: how many
-	// elements it passed, and whether others hold the same buffer.
-	cur    *packet.Buffer
-	hops   uint8
-	shared bool
+	hops uint8 // elements the frame being run has passed
 
 	queues [][]*packet.Buffer // per device port
 	qat    [][]int32          // per queued frame: its trace cursor
@@ -80,13 +76,14 @@ func (n *Node) NewWorker(batch int) *Worker {
 // deep stack.
 func (w *Worker) run(t target, b *packet.Buffer) {
 	w.hops = 0
-	w.deliver(t, b, false)
-	w.cur = nil
+	w.emit(t, b)
 }
 
-// deliver hands b to t: a device's output queue, or an element, which
-// runs now.
-func (w *Worker) deliver(t target, b *packet.Buffer, shared bool) {
+// emit sends b to t, one of the running element's output wires: a
+// device's output queue, or an element, which runs now. b is the frame
+// being received or one the element made; b.Meta.Shared says whether
+// others hold it too.
+func (w *Worker) emit(t target, b *packet.Buffer) {
 	if t.elem == nil {
 		at := int32(0)
 		if tr := b.Meta.Trace; tr != nil {
@@ -99,24 +96,14 @@ func (w *Worker) deliver(t target, b *packet.Buffer, shared bool) {
 		w.dropIn(t.elem, StageGraph, uint8(ReasonHopLimit), b)
 		return
 	}
-	prev, prevShared := w.cur, w.shared
-	w.cur, w.shared = b, shared
 	w.hops++
 	t.elem.receive(w, t.port, b)
 	w.hops--
-	w.cur, w.shared = prev, prevShared
 }
 
-// emit sends b to t, one of the running element's output wires. b is
-// the frame being received (shared or not, as it came) or one the element
-// made.
-func (w *Worker) emit(t target, b *packet.Buffer) {
-	w.deliver(t, b, w.shared && b == w.cur)
-}
-
-// flood sends b out of each of element from's output ports in outs except
-// except. Every receiver gets the same buffer, read-only: one that changes
-// it takes a writable copy first.
+// flood sends b to each of the wires of outs except except. Every receiver
+// gets the same buffer, marked Shared while the flood lasts: one that
+// changes it takes a writable copy first.
 func (w *Worker) flood(wires []target, outs []l2switch.PortID, except l2switch.PortID, b *packet.Buffer) {
 	k := 0
 	for _, o := range outs {
@@ -124,7 +111,8 @@ func (w *Worker) flood(wires []target, outs []l2switch.PortID, except l2switch.P
 			k++
 		}
 	}
-	shared := (w.shared && b == w.cur) || k > 1
+	was := b.Meta.Shared
+	b.Meta.Shared = was || k > 1
 	var at int
 	tr := b.Meta.Trace
 	if tr != nil {
@@ -137,16 +125,16 @@ func (w *Worker) flood(wires []target, outs []l2switch.PortID, except l2switch.P
 		if tr != nil {
 			tr.At = at // each copy branches from the flood
 		}
-		w.deliver(wires[o], b, shared)
+		w.emit(wires[o], b)
 	}
+	b.Meta.Shared = was
 }
 
 // writable returns b ready to be changed: b itself when this receiver is
 // its only holder, else a copy from the pool (nil, counted, when the pool
-// is empty). The copy carries b's metadata and becomes the frame being
-// received.
+// is empty). The copy carries b's metadata.
 func (w *Worker) writable(e element, b *packet.Buffer) *packet.Buffer {
-	if !w.shared || b != w.cur {
+	if !b.Meta.Shared {
 		return b
 	}
 	c := w.alloc(e, b)
@@ -155,7 +143,7 @@ func (w *Worker) writable(e element, b *packet.Buffer) *packet.Buffer {
 	}
 	c.SetData(b.Data())
 	c.Meta = b.Meta
-	w.cur, w.shared = c, false
+	c.Meta.Shared = false
 	return c
 }
 

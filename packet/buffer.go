@@ -27,6 +27,9 @@ type Meta struct {
 	GSO    GSO           // offload state from the virtio-net header
 	Time   int64         // receive or capture time, Unix nanoseconds
 	InPort uint16        // index of the port the frame came in on
+	// Shared is set while the buffer is on its way to several receivers
+	// (a flood): they may read it, and one that changes it takes a copy.
+	Shared bool
 	LVID   uint16        // local VLAN of the frame inside the node, 0 until classified
 	Trace  *Trace        // non-nil when the frame is traced
 }

@@ -137,3 +137,21 @@ func TestRunInvalidTopologyStartsNothing(t *testing.T) {
 		t.Errorf("the control socket was created: %v", err)
 	}
 }
+
+// A state directory that can't be written stops run before it creates
+// anything: no control socket, no device, exit status 1, and it says why.
+func TestRunUnwritableStateDirStartsNothing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	socket := filepath.Join(dir, "node.sock")
+	code, _, errs := runCLI("run", "--socket", socket, "--state-dir", filepath.Join(file, "state"))
+	if code != 1 || !strings.Contains(errs, "--state-dir") || !strings.Contains(errs, "not writable") {
+		t.Errorf("run with an unwritable state dir: exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(socket); !os.IsNotExist(err) {
+		t.Errorf("the control socket was created: %v", err)
+	}
+}

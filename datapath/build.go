@@ -96,7 +96,9 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 		w.hops = 1
 		entry.receive(w, 0, b)
 	}
-	p.c.rxFrames.Add(uint64(len(bufs)))
-	p.c.rxBytes.Add(bytes)
+	if !w.dryRun {
+		p.c.rxFrames.Add(uint64(len(bufs)))
+		p.c.rxBytes.Add(bytes)
+	}
 	w.flush()
 }

@@ -148,6 +148,16 @@ func (n *Node) write(w *Worker, p *port, ready []*packet.Buffer) {
 	}
 }
 
+// dryOutput traces what a dry run would write to port p.
+func (w *Worker) dryOutput(p *port, q []*packet.Buffer, at []int32) {
+	for i, b := range q {
+		if tr := b.Meta.Trace; tr != nil {
+			tr.At = int(at[i])
+			tr.Addf(p.element(), "output", "dry run: not written%s", gsoDetail(b))
+		}
+	}
+}
+
 // dropOut counts a frame dropped on egress, against the port too.
 func (w *Worker) dropOut(p *port, b *packet.Buffer, r Reason) {
 	p.c.txDrops.Add(1)

@@ -20,7 +20,13 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	n := e.n
 	eth := b.Data()
 	lvid := b.Meta.LVID
-	d := n.sw.Forward(l2switch.PortID(in), lvid, (*l2switch.MAC)(eth[0:6]), (*l2switch.MAC)(eth[6:12]), w.now)
+	dst, src := (*l2switch.MAC)(eth[0:6]), (*l2switch.MAC)(eth[6:12])
+	var d l2switch.Decision
+	if w.dryRun {
+		d = n.sw.Lookup(l2switch.PortID(in), lvid, dst, src, w.now) // the same decision, nothing learned
+	} else {
+		d = n.sw.Forward(l2switch.PortID(in), lvid, dst, src, w.now)
+	}
 	if tr := b.Meta.Trace; tr != nil {
 		traceForward(tr, n, l2switch.PortID(in), lvid, eth, d)
 	}
@@ -30,7 +36,7 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	case l2switch.Flood:
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)
 	default:
-		if int(in) < len(n.ports) {
+		if int(in) < len(n.ports) && !w.dryRun {
 			n.ports[in].c.rxDrops.Add(1)
 		}
 		w.dropIn(e, StageBridge, uint8(d.Drop), b)

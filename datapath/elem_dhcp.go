@@ -84,27 +84,27 @@ func (e *dhcpPort) receive(w *Worker, _ uint16, b *packet.Buffer) {
 	case l.Flags&header.IsARP != 0:
 		a := header.ARP(d[l.L3:])
 		if a.Op() == arpRequest && a.IsEthernetIPv4() && e.owns(a.TPA()) {
-			e.c.arp.Add(1)
+			e.count(w, &e.c.arp)
 			e.answerARP(w, b)
 			return
 		}
 	case l.Flags&header.HasL4 != 0 && l.Proto == header.ProtoUDP:
 		if e.server != nil && header.UDP(d[l.L4:]).DstPort() == dhcpServerPort && l.Flags&header.Fragment == 0 {
-			e.c.dhcp.Add(1)
+			e.count(w, &e.c.dhcp)
 			e.serveDHCP(w, b)
 			return
 		}
 	case l.Flags&header.HasL4 != 0 && l.Proto == header.ProtoICMP:
 		ip := header.IPv4(d[l.L3:])
 		if [6]byte(d[0:6]) == e.mac && e.owns(ip.Dst()) && header.ICMPv4(d[l.L4:]).Type() == icmpEcho {
-			e.c.icmp.Add(1)
+			e.count(w, &e.c.icmp)
 			e.answerEcho(w, b)
 			return
 		}
 	}
 	// Frames flooded to the DHCP port that are not for it: a host would
 	// ignore them too; not a drop.
-	e.c.ignored.Add(1)
+	e.count(w, &e.c.ignored)
 	if tr := b.Meta.Trace; tr != nil {
 		tr.Add(e.name(), "ignore", "not for the DHCP port")
 	}
@@ -168,7 +168,7 @@ func (e *dhcpPort) answerEcho(w *Worker, b *packet.Buffer) {
 // reply sends a frame the DHCP port made back out the device port the
 // request came in on.
 func (e *dhcpPort) reply(w *Worker, b *packet.Buffer) {
-	e.c.replies.Add(1)
+	e.count(w, &e.c.replies)
 	w.emit(e.out[b.Meta.InPort], b)
 }
 
@@ -188,4 +188,11 @@ func (e *dhcpPort) counters() map[string]uint64 {
 		}
 	}
 	return c
+}
+
+// count adds one to c, except in a dry run.
+func (e *dhcpPort) count(w *Worker, c *atomic.Uint64) {
+	if !w.dryRun {
+		c.Add(1)
+	}
 }

@@ -16,6 +16,13 @@ const udpHeaders = header.EthernetLen + header.IPv4MinLen + header.UDPLen
 // server and sends its reply, built in a frame from the pool, back out
 // the port the message came in on.
 func (e *dhcpPort) serveDHCP(w *Worker, b *packet.Buffer) {
+	if w.dryRun {
+		// The server records leases as it answers: a dry run stops here.
+		if tr := b.Meta.Trace; tr != nil {
+			tr.Add(e.name(), "dhcp", "to the DHCP server (not run in a dry run: it would record a lease)")
+		}
+		return
+	}
 	d := b.Data()
 	l := &b.Meta.Layout
 	ip := header.IPv4(d[l.L3:])

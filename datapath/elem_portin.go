@@ -97,7 +97,7 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 			return
 		}
 	}
-	if e.storm != nil && b.Data()[0]&1 != 0 && !e.storm.Allow(w.now) {
+	if e.storm != nil && b.Data()[0]&1 != 0 && !e.stormAllows(w) {
 		e.drop(w, b, ReasonStormControl)
 		return
 	}
@@ -106,7 +106,9 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 
 // drop counts a frame dropped on ingress, against the port too.
 func (e *portIn) drop(w *Worker, b *packet.Buffer, r Reason) {
-	e.p.c.rxDrops.Add(1)
+	if !w.dryRun {
+		e.p.c.rxDrops.Add(1)
+	}
 	w.dropIn(e, StagePortIn, uint8(r), b)
 }
 
@@ -140,3 +142,12 @@ func untag(l *header.Layout) {
 
 // isTag reports whether an EtherType is a VLAN tag's.
 func isTag(t uint16) bool { return t == header.EtherTypeVLAN || t == header.EtherTypeQinQ }
+
+// stormAllows takes a token for a broadcast or multicast frame; a dry run
+// only looks.
+func (e *portIn) stormAllows(w *Worker) bool {
+	if w.dryRun {
+		return e.storm.Tokens(w.now) > 0
+	}
+	return e.storm.Allow(w.now)
+}

@@ -235,3 +235,40 @@ func TestTraceTree(t *testing.T) {
 		}
 	}
 }
+
+// A dry run traces what would happen and changes nothing: no MAC learned,
+// no counter moved, nothing written.
+func TestDryRun(t *testing.T) {
+	n, eps := memNode(t, dhcpNetSpec(), Options{})
+	w := n.NewWorker(1)
+	w.SetDryRun(true)
+	var tr packet.Trace
+	b := packet.NewBuffer(packet.MaxFrame)
+	b.SetData(arpRequestFrame(t, mac(0x11), "10.1.0.11", "10.1.0.99", 0))
+	b.Meta.Trace = &tr
+	n.Process(w, 0, []*packet.Buffer{b})
+	got := tr.String()
+	for _, want := range []string{"br-int             learn      fa:16:3e:00:00:11 on vlan 1", "dry run: not written"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dry-run trace lacks %q:\n%s", want, got)
+		}
+	}
+	if len(n.FDB()) != 0 {
+		t.Errorf("a dry run learned %v", n.FDB())
+	}
+	if diff := cmp.Diff(map[string]int{}, received(eps)); diff != "" {
+		t.Errorf("a dry run wrote frames (-want +got):\n%s", diff)
+	}
+	for _, p := range n.Counters().Ports {
+		if p.RxFrames != 0 || p.TxFrames != 0 {
+			t.Errorf("a dry run moved %s's counters: %+v", p.Port, p)
+		}
+	}
+	// The same frame for real: learned and written.
+	w.SetDryRun(false)
+	tr.Reset()
+	n.Process(w, 0, []*packet.Buffer{b})
+	if len(n.FDB()) != 1 || received(eps)["r2"] != 1 {
+		t.Errorf("after the real run: fdb %v, received %v", n.FDB(), received(eps))
+	}
+}

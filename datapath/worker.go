@@ -25,6 +25,10 @@ type Worker struct {
 
 	hops uint8 // elements the frame being run has passed
 
+	// dryRun: decide and trace, change nothing: no learning, no leases,
+	// no tokens taken, no counters, nothing written.
+	dryRun bool
+
 	queues [][]*packet.Buffer // per device port
 	qat    [][]int32          // per queued frame: its trace cursor
 	dirty  []int              // ports with a non-empty queue, in first-use order
@@ -163,7 +167,9 @@ func (w *Worker) alloc(e element, b *packet.Buffer) *packet.Buffer {
 // dropIn counts b dropped by element e at stage s for reason r, and
 // traces it.
 func (w *Worker) dropIn(e element, s Stage, r uint8, b *packet.Buffer) {
-	w.drops[s][r].inc()
+	if !w.dryRun {
+		w.drops[s][r].inc()
+	}
 	if tr := b.Meta.Trace; tr != nil {
 		tr.Add(e.name(), "drop", w.n.reasonName(s, r))
 	}
@@ -183,7 +189,11 @@ func (w *Worker) enqueue(i int, b *packet.Buffer, at int32) {
 // back.
 func (w *Worker) flush() {
 	for _, i := range w.dirty {
-		w.n.egress(w, w.n.ports[i], w.queues[i], w.qat[i])
+		if w.dryRun {
+			w.dryOutput(w.n.ports[i], w.queues[i], w.qat[i])
+		} else {
+			w.n.egress(w, w.n.ports[i], w.queues[i], w.qat[i])
+		}
 		w.queues[i] = w.queues[i][:0]
 		w.qat[i] = w.qat[i][:0]
 	}
@@ -213,3 +223,9 @@ func canTake(c link.Caps, b *packet.Buffer) bool {
 	}
 	return !g.NeedsCsum || c.Has(link.CapCsumPartial)
 }
+
+// SetDryRun makes the worker decide and trace without changing anything:
+// br-int looks up without learning, the DHCP server is not asked, storm
+// control takes no token, no counter moves and nothing is written. What
+// `neutrino trace` needs.
+func (w *Worker) SetDryRun(on bool) { w.dryRun = on }

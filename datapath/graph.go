@@ -31,7 +31,6 @@ type graph struct {
 	elems []element
 	wires [][]target // wires[e][out]: where element e's output port out leads (each element holds its own row)
 	entry []*portIn  // entry[i]: where frames read from device port i enter
-	gen   uint64     // build generation, for logs and tests
 }
 
 // maxHops bounds how many elements one frame passes; a frame that would

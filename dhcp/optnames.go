@@ -1,6 +1,8 @@
 package dhcp
 
 import (
+	"neutrino/internal/suggest"
+
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -237,37 +239,11 @@ func isDigits(s string) bool {
 
 // suggestOption names a known option close to n, as " (did you mean X?)".
 func suggestOption(n string) string {
-	best, bestD := "", 3
-	for _, d := range optDefs {
-		if dist := editDistance(n, d.name); dist < bestD {
-			best, bestD = d.name, dist
-		}
+	names := make([]string, len(optDefs))
+	for i, d := range optDefs {
+		names[i] = d.name
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.DidYouMean(n, names)
 }
 
 // encodeValue encodes value as type t.

@@ -142,8 +142,15 @@ func (s *Switch) Forward(in PortID, lvid uint16, dst, src *MAC, now int64) Decis
 		return d
 	}
 	dkey := fdbKey(lvid, dst)
+	return s.toDestination(d, in, dkey, ms)
+}
+
+// toDestination completes d with the lookup of the destination key dkey at
+// ms: Flood when unknown or aged, Unicast to its port, or DropSamePort
+// when it was learned on in.
+func (s *Switch) toDestination(d Decision, in PortID, dkey uint64, ms int64) Decision {
 	dh := mix(dkey)
-	v, ok = s.shardOf(dh).get(dkey, dh)
+	v, ok := s.shardOf(dh).get(dkey, dh)
 	if !ok || valAge(ms, v) >= s.agingMS {
 		d.Action = Flood
 		return d

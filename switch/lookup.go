@@ -42,19 +42,7 @@ func (s *Switch) Lookup(in PortID, lvid uint16, dst, src *MAC, now int64) Decisi
 		d.Action = Flood
 		return d
 	}
-	dh := mix(dkey)
-	v, ok := s.shardOf(dh).get(dkey, dh)
-	if !ok || valAge(ms, v) >= s.agingMS {
-		d.Action = Flood
-		return d
-	}
-	if p := valPort(v); p != in {
-		d.Action = Unicast
-		d.Port = p
-		return d
-	}
-	d.Drop = DropSamePort
-	return d
+	return s.toDestination(d, in, dkey, ms)
 }
 
 // wouldLearn is learnSlow without writes: what learning key -> in at ms

@@ -29,7 +29,7 @@ import (
 //   - subnet: the subnet's name;
 //   - mac: six hex pairs (00:00:00:00:00:00 for a declined address);
 //   - ip: the IPv4 address;
-//   - kind: offered, pool, static or declined;
+//   - kind: offered, pool, static or declined; free for a tombstone;
 //   - port: the port the client asked on;
 //   - hostname: option 12 as the client sent it;
 //   - crc32: the IEEE CRC-32 of everything before the space in front of it,
@@ -39,8 +39,9 @@ import (
 // alone, a control or a non-ASCII byte is written %XX. Lines starting with
 // '#' and empty lines are ignored. A line that fails its check (truncated
 // or corrupt) is skipped and reported with its number; the others are
-// kept. When two lines claim the same (subnet, MAC) or (subnet, IP), the
-// later is skipped.
+// kept. The file is a journal (journal.go): lines apply in order, a record
+// replaces any earlier one with the same (subnet, MAC) or (subnet, IP), a
+// tombstone (kind free) removes the record of its (subnet, IP).
 const (
 	leaseFileName   = "leases"
 	leaseTempPrefix = "leases.tmp-"
@@ -53,7 +54,7 @@ const (
 // with a probe file (removed at once) rather than at the first Flush. Lines
 // that fail their check are skipped and returned, one error each naming
 // the line, and logged; the file is rewritten without them at the next
-// Flush. log may be nil.
+// Flush (so is a file with many superseded lines). log may be nil.
 func OpenLeases(dir string, log *slog.Logger) (*Leases, []error, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -77,25 +78,40 @@ func OpenLeases(dir string, log *slog.Logger) (*Leases, []error, error) {
 	l.dir, l.log = dir, log
 	path := filepath.Join(dir, leaseFileName)
 	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return l, nil, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("lease file: %w", err)
 	}
-	skipped := l.load(data, path)
-	for _, e := range skipped {
-		log.Warn("lease file: line skipped", "err", e)
+	var skipped []error
+	if err == nil {
+		var lines int
+		skipped, lines = l.load(data, path)
+		for _, e := range skipped {
+			log.Warn("lease file: line skipped", "err", e)
+		}
+		l.file = fileState{
+			exists: len(data) > 0, // else written whole, with its header
+			lines:  lines,
+			// No append after a broken line; a file made mostly of
+			// superseded lines is compacted at the first Flush.
+			rewrite: len(skipped) > 0 || len(data) > 0 && data[len(data)-1] != '\n' || lines > 2*l.n+compactSlack,
+		}
 	}
-	l.changed = len(skipped) > 0
+	l.mu.Lock()
+	for i := range l.recs {
+		if l.recs[i].kind != 0 {
+			l.recs[i].journal = recInFile
+		}
+	}
+	l.track = true
+	l.mu.Unlock()
 	return l, skipped, nil
 }
 
-// load adds the records of a lease file and returns the lines skipped.
-func (l *Leases) load(data []byte, name string) []error {
+// load applies the lines of a lease file, in order, and returns the lines
+// skipped and the number of lines (other than comments and empty lines).
+func (l *Leases) load(data []byte, name string) (skipped []error, lines int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var skipped []error
 	for n := 1; len(data) > 0; n++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -106,18 +122,20 @@ func (l *Leases) load(data []byte, name string) []error {
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
+		lines++
 		if err := l.loadLine(string(line)); err != nil {
 			skipped = append(skipped, fmt.Errorf("%s:%d: %w", name, n, err))
 		}
 	}
-	l.changed = false
-	return skipped
+	return skipped, lines
 }
 
 // ErrLeaseLine is wrapped by the errors of skipped lease file lines.
 var ErrLeaseLine = errors.New("bad lease line")
 
-// loadLine checks and adds one record.
+// loadLine checks and applies one line: a record replaces those with its
+// (subnet, MAC) or (subnet, IP), a tombstone removes the one with its
+// (subnet, IP).
 func (l *Leases) loadLine(line string) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrLeaseLine, fmt.Sprintf(format, args...))
@@ -159,10 +177,11 @@ func (l *Leases) loadLine(line string) error {
 		return bad("ip %q is not an IPv4 address", f[3])
 	}
 	r.ip = u32(ip)
-	if r.kind = parseKind(f[4]); r.kind == 0 {
-		return bad("kind %q is not offered, pool, static or declined", f[4])
+	tombstone := f[4] == tombKind
+	if r.kind = parseKind(f[4]); r.kind == 0 && !tombstone {
+		return bad("kind %q is not offered, pool, static, declined or free", f[4])
 	}
-	if (r.kind == kindDeclined) != (r.mac == MAC{}) {
+	if !tombstone && (r.kind == kindDeclined) != (r.mac == MAC{}) {
 		return bad("only a declined address has the zero MAC")
 	}
 	port, err := unescapeField(f[5])
@@ -175,15 +194,26 @@ func (l *Leases) loadLine(line string) error {
 	if len(r.hostname) > maxHostname || strings.ContainsFunc(r.hostname, func(c rune) bool { return c > 0x7f || !hostnameChar(byte(c)) }) {
 		return bad("hostname %q: not a host name", r.hostname)
 	}
-	if _, ok := l.subnetIDs[subnet]; !ok && len(l.subnets) >= 1<<16 {
+	sid, ok := l.subnetIDs[subnet]
+	if tombstone {
+		if ok {
+			if ri := l.byIPRec(sid, r.ip); ri >= 0 {
+				l.remove(ri)
+			}
+		}
+		return nil
+	}
+	if !ok && len(l.subnets) >= 1<<16 {
 		return bad("too many subnets")
 	}
 	r.subnet = l.subnetIDLocked(subnet)
-	if r.kind != kindDeclined && l.byMACRec(r.subnet, r.mac) >= 0 {
-		return bad("%v has a lease on subnet %s already (an earlier line)", r.mac, subnet)
+	if r.kind != kindDeclined {
+		if ri := l.byMACRec(r.subnet, r.mac); ri >= 0 {
+			l.remove(ri) // superseded
+		}
 	}
-	if l.byIPRec(r.subnet, r.ip) >= 0 {
-		return bad("%v has a lease on subnet %s already (an earlier line)", ip, subnet)
+	if ri := l.byIPRec(r.subnet, r.ip); ri >= 0 {
+		l.remove(ri)
 	}
 	r.port = l.portID(port)
 	l.insert(r)
@@ -197,39 +227,6 @@ func parseKind(s string) leaseKind {
 		}
 	}
 	return 0
-}
-
-// Flush writes the leases to dir/leases when they changed since the last
-// Flush, atomically: a temporary file in dir, fsynced, renamed over the
-// old one, then dir fsynced; a crash leaves the old file or the new one. Any
-// number of changes between two calls costs one write: the caller calls it
-// on a timer (every 200 ms, say) and when it stops. It does nothing for a
-// Leases without a directory. On error the leases stay marked changed.
-func (l *Leases) Flush() error {
-	if l.dir == "" {
-		return nil
-	}
-	l.flushMu.Lock()
-	defer l.flushMu.Unlock()
-	l.mu.Lock()
-	if !l.changed {
-		l.mu.Unlock()
-		return nil
-	}
-	recs := l.snapshotLocked()
-	subnets, ports := l.subnets, l.ports // append-only: the prefix never changes
-	l.changed = false
-	l.mu.Unlock()
-
-	data := formatLeases(recs, subnets, ports)
-	if err := writeFileAtomic(l.dir, leaseFileName, data); err != nil {
-		l.mu.Lock()
-		l.changed = true
-		l.mu.Unlock()
-		return fmt.Errorf("lease file: %w", err)
-	}
-	l.writes.Add(1)
-	return nil
 }
 
 // snapshot copies the records in use.
@@ -250,7 +247,7 @@ func (l *Leases) snapshotLocked() []lease {
 }
 
 // formatLeases writes records in the file format, sorted by subnet name and
-// address.
+// address: a whole file, for a compaction.
 func formatLeases(recs []lease, subnets, ports []string) []byte {
 	slices.SortFunc(recs, func(a, b lease) int {
 		return cmp.Or(cmp.Compare(subnets[a.subnet], subnets[b.subnet]), cmp.Compare(a.ip, b.ip))
@@ -266,15 +263,11 @@ func formatLeases(recs []lease, subnets, ports []string) []byte {
 // appendLeaseLine appends one record and its newline.
 func appendLeaseLine(b []byte, r *lease, subnet, port string) []byte {
 	start := len(b)
-	if r.expires == Never {
-		b = append(b, "never"...)
-	} else {
-		b = time.Unix(0, r.expires).UTC().AppendFormat(b, time.RFC3339Nano)
-	}
+	b = appendExpires(b, r.expires)
 	b = append(b, ' ')
 	b = appendEscaped(b, subnet)
 	b = append(b, ' ')
-	b = append(b, r.mac.String()...)
+	b = appendMAC(b, r.mac)
 	b = append(b, ' ')
 	b = addr4(r.ip).AppendTo(b)
 	b = append(b, ' ')
@@ -283,10 +276,7 @@ func appendLeaseLine(b []byte, r *lease, subnet, port string) []byte {
 	b = appendEscaped(b, port)
 	b = append(b, ' ')
 	b = appendEscaped(b, r.hostname)
-	sum := crc32.ChecksumIEEE(b[start:])
-	b = append(b, ' ')
-	b = fmt.Appendf(b, "%08x", sum)
-	return append(b, '\n')
+	return appendCheck(b, start)
 }
 
 // appendEscaped writes a name field: "-" for empty, %XX for bytes that

@@ -52,6 +52,7 @@ type lease struct {
 	mac      MAC
 	subnet   uint16 // interned subnet name
 	kind     leaseKind
+	journal  uint8 // recDirty, recInFile: the lease file's view of the slot
 }
 
 // key32 is a map key of two uint32, 4-byte aligned so that a map slot with
@@ -86,13 +87,17 @@ type Leases struct {
 	ports     []string // ports[0] = ""
 	portIDs   map[string]uint32
 	portPool  []int32 // per port: records that countsForPort
-	changed   bool    // since the last Flush
 
-	// The file, when opened with OpenLeases.
+	// The file, when opened with OpenLeases (journal.go).
 	dir     string
 	log     *slog.Logger
+	track   bool    // record changes for Flush (set by OpenLeases)
+	dirty   []int32 // slots changed since the last Flush, each once (recDirty)
+	tombs   []tomb  // records removed since the last Flush whose line is in the file
 	flushMu sync.Mutex
+	file    fileState // under flushMu
 	writes  atomic.Uint64
+	written atomic.Uint64 // bytes
 }
 
 // NewLeases returns an empty in-memory Leases: no file, Flush does nothing.
@@ -231,6 +236,7 @@ func (l *Leases) insert(r lease) int32 {
 	if n := len(l.free); n > 0 {
 		i = l.free[n-1]
 		l.free = l.free[:n-1]
+		r.journal = l.recs[i].journal & recDirty // the slot may be listed in l.dirty
 		l.recs[i] = r
 	} else {
 		i = int32(len(l.recs))
@@ -244,7 +250,7 @@ func (l *Leases) insert(r lease) int32 {
 		l.portPool[r.port]++
 	}
 	l.n++
-	l.changed = true
+	l.markDirty(i)
 	return i
 }
 
@@ -258,10 +264,12 @@ func (l *Leases) remove(i int32) {
 	if r.kind.countsForPort() {
 		l.portPool[r.port]--
 	}
-	*r = lease{}
+	if r.journal&recInFile != 0 {
+		l.tombs = append(l.tombs, tomb{expires: r.expires, ip: r.ip, mac: r.mac, subnet: r.subnet})
+	}
+	*r = lease{journal: r.journal & recDirty}
 	l.free = append(l.free, i)
 	l.n--
-	l.changed = true
 }
 
 // update changes record i's kind, port and expiry, keeping the per-port
@@ -280,7 +288,7 @@ func (l *Leases) update(i int32, kind leaseKind, port uint32, expires int64) {
 	if kind.countsForPort() {
 		l.portPool[port]++
 	}
-	l.changed = true
+	l.markDirty(i)
 }
 
 // portFull reports whether port holds limit or more pool addresses in
@@ -317,7 +325,7 @@ func (l *Leases) setHostname(i int32, h []byte) {
 	if clean {
 		if string(h) != r.hostname { // no allocation for the comparison
 			r.hostname = string(h)
-			l.changed = true
+			l.markDirty(i)
 		}
 		return
 	}
@@ -329,7 +337,7 @@ func (l *Leases) setHostname(i int32, h []byte) {
 	}
 	if string(b) != r.hostname {
 		r.hostname = string(b)
-		l.changed = true
+		l.markDirty(i)
 	}
 }
 

@@ -103,7 +103,8 @@ func TestLeaseFileCorruptLines(t *testing.T) {
 		}
 		got = append(got, strings.SplitN(strings.TrimPrefix(e.Error(), path), ": ", 2)[0])
 	}
-	if diff := cmp.Diff([]string{":3", ":6", ":7", ":8"}, got); diff != "" {
+	// The duplicate (line 6) is not an error: it replaces line 4, alike.
+	if diff := cmp.Diff([]string{":3", ":7", ":8"}, got); diff != "" {
 		t.Errorf("skipped lines (-want +got):\n%s\n%v", diff, skipped)
 	}
 	if l2.Len() != 3 {
@@ -147,7 +148,8 @@ func TestFlush(t *testing.T) {
 		t.Errorf("%d writes, want 1", n)
 	}
 
-	// Readers never see a partial file while writers change and flush.
+	// Readers see whole lines while writers change and flush, but for the
+	// last line while an append is under way.
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Go(func() {
@@ -171,7 +173,11 @@ func TestFlush(t *testing.T) {
 			t.Fatal(err)
 		}
 		probe := NewLeases()
-		if skipped := probe.load(data, "leases"); skipped != nil || probe.Len() != 150 {
+		skipped, lines := probe.load(data, "leases")
+		if len(skipped) > 0 && data[len(data)-1] != '\n' && len(skipped) == 1 && strings.Contains(skipped[0].Error(), fmt.Sprintf(":%d:", lines+1)) {
+			skipped = nil // an append under way
+		}
+		if skipped != nil || probe.Len() != 150 {
 			t.Fatalf("a reader saw %d records and %v", probe.Len(), skipped)
 		}
 	}
@@ -229,15 +235,22 @@ func TestExpire(t *testing.T) {
 }
 
 // TestLeaseMemory: 100k leases cost at most 128 bytes each, index and
-// hostnames included.
+// hostnames included, and the list of changes for the next Flush of a
+// lease file (every record changed).
 func TestLeaseMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
+	t.Run("memory", func(t *testing.T) { leaseMemory(t, false) })
+	t.Run("journal", func(t *testing.T) { leaseMemory(t, true) })
+}
+
+func leaseMemory(t *testing.T, journal bool) {
 	const n = 100_000
 	names := make([]string, n) // the hostnames' bytes are counted: built below
 	before := heap()
 	l := NewLeases()
+	l.track = journal
 	sub := l.subnetID("demo")
 	l.mu.Lock()
 	port := l.portID("vm1")
@@ -250,7 +263,7 @@ func TestLeaseMemory(t *testing.T) {
 	l.mu.Unlock()
 	after := heap()
 	per := float64(after-before) / n
-	t.Logf("%d leases: %.1f bytes each (hostnames of 9 bytes included)", n, per)
+	t.Logf("%d leases: %.1f bytes each (hostnames of 9 bytes included; %d changes listed)", n, per, len(l.dirty))
 	if per > 128 {
 		t.Errorf("%.1f bytes a lease, want at most 128", per)
 	}

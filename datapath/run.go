@@ -31,7 +31,8 @@ func (n *Node) Run(ctx context.Context) error {
 	<-ctx.Done()
 	err := n.Close()
 	wg.Wait()
-	if ferr := n.leases.Flush(); ferr != nil {
+	// The last changes, and a compact file for the next start.
+	if ferr := n.leases.Compact(); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("DHCP leases: %w", ferr))
 	}
 	return err

@@ -54,6 +54,20 @@
 // the MAC. Records take 48 bytes plus the hostname, with two indexes
 // (by MAC and by address); about 100 bytes a lease in all.
 //
+// # The lease file
+//
+// OpenLeases reads dir/leases; Flush writes what changed since the last
+// Flush. The file is a journal: one lease a line with a CRC-32 of the
+// line, later lines replacing earlier ones for the same client or
+// address, and a "free" line (a tombstone) for a lease that ended. A
+// Flush appends only the changed lines (write, fsync), so a burst of
+// thousands of leases costs one small write; when the file holds many
+// more lines than live leases, Flush (or Compact) rewrites it whole:
+// temporary file, fsync, rename, so a crash leaves the old or the new
+// file. A crash in the middle of an append leaves a last line that fails
+// its check: it is skipped and reported at the next start, and every
+// earlier line is kept.
+//
 // # Concurrency
 //
 // Handle may run from several goroutines at once. Servers are immutable

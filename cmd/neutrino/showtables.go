@@ -112,7 +112,7 @@ var leaseRows = rows[datapath.LeaseEntry]{
 		}
 		fmt.Fprintf(w, leaseFormat, l.MAC, ip, dash(l.Hostname), l.Subnet, dash(l.Port), expires)
 	},
-	foot: func(w io.Writer, n int) { fmt.Fprintf(w, "%d leases\n", n) },
+	foot: func(w io.Writer, n int) { fmt.Fprintln(w, plural(n, "lease")) },
 }
 
 const leaseFormat = "%-17s  %-23s  %-16s  %-15s  %-15s  %s\n"

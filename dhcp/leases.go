@@ -126,24 +126,53 @@ type LeaseInfo struct {
 // List returns the leases in force at now, sorted by subnet and address.
 // Offers not yet requested and declined addresses are not leases.
 func (l *Leases) List(now int64) []LeaseInfo {
-	l.mu.Lock()
 	var out []LeaseInfo
-	for i := range l.recs {
-		r := &l.recs[i]
-		if (r.kind != kindPool && r.kind != kindStatic) || r.expires <= now {
-			continue
-		}
-		out = append(out, LeaseInfo{
-			MAC: r.mac, IP: addr4(r.ip), Hostname: r.hostname,
-			Subnet: l.subnets[r.subnet], Port: l.ports[r.port],
-			Expires: r.expires, Static: r.kind == kindStatic,
-		})
-	}
-	l.mu.Unlock()
+	l.Each(now, func(li LeaseInfo) bool {
+		out = append(out, li)
+		return true
+	})
 	slices.SortFunc(out, func(a, b LeaseInfo) int {
 		return cmp.Or(cmp.Compare(a.Subnet, b.Subnet), a.IP.Compare(b.IP))
 	})
 	return out
+}
+
+// eachChunk is how many records Each copies under the lock at a time.
+const eachChunk = 256
+
+// Each calls f for every lease at now (pool and static, not expired), in
+// no particular order, until f returns false. It copies a chunk of records
+// at a time under the lock and calls f outside it, so a caller streaming a
+// large table holds neither the lock nor memory proportional to the
+// table. Leases that change meanwhile may be seen in either state.
+func (l *Leases) Each(now int64, f func(LeaseInfo) bool) {
+	var chunk [eachChunk]LeaseInfo
+	for next := 0; ; {
+		k := 0
+		l.mu.Lock()
+		for ; next < len(l.recs) && k < len(chunk); next++ {
+			r := &l.recs[next]
+			if (r.kind != kindPool && r.kind != kindStatic) || r.expires <= now {
+				continue
+			}
+			chunk[k] = LeaseInfo{
+				MAC: r.mac, IP: addr4(r.ip), Hostname: r.hostname,
+				Subnet: l.subnets[r.subnet], Port: l.ports[r.port],
+				Expires: r.expires, Static: r.kind == kindStatic,
+			}
+			k++
+		}
+		done := next >= len(l.recs)
+		l.mu.Unlock()
+		for i := range k {
+			if !f(chunk[i]) {
+				return
+			}
+		}
+		if done {
+			return
+		}
+	}
 }
 
 // Len returns the number of records: leases, expired leases still

@@ -30,8 +30,8 @@ type Meta struct {
 	// Shared is set while the buffer is on its way to several receivers
 	// (a flood): they may read it, and one that changes it takes a copy.
 	Shared bool
-	LVID   uint16        // local VLAN of the frame inside the node, 0 until classified
-	Trace  *Trace        // non-nil when the frame is traced
+	LVID   uint16 // local VLAN of the frame inside the node, 0 until classified
+	Trace  *Trace // non-nil when the frame is traced
 }
 
 // NewBuffer returns a buffer that holds frames of up to size bytes after

@@ -105,9 +105,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	ctl.SetHandlers(showHandlers(n))
-	// The FDB may hold tens of thousands of entries: streamed one at a
-	// time, never built whole.
+	// The FDB and the leases may hold tens of thousands of entries:
+	// streamed one at a time, never built whole.
 	ctl.Handle("fdb", control.Seq(n.EachFDB))
+	ctl.Handle("leases", control.Seq(n.EachLease))
 
 	if *cpuprofile != "" {
 		stopProfile, err := startCPUProfile(*cpuprofile)
@@ -171,6 +172,5 @@ func showHandlers(n *datapath.Node) map[string]control.Handler {
 	return map[string]control.Handler{
 		"ports":    func() (any, error) { return n.Ports(), nil },
 		"counters": func() (any, error) { return n.Counters(), nil },
-		"leases":   func() (any, error) { return n.Leases(), nil },
 	}
 }

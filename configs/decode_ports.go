@@ -4,12 +4,15 @@ import "go.yaml.in/yaml/v3"
 
 // The fields of ports, in the order of TOPOLOGY.md.
 var (
-	portFields    = []string{"name", "network", "node", "device", "attach", "mac", "fixed_ips", "security_groups", "port_security", "allowed_address_pairs", "extra_dhcp_opts"}
+	portFields    = []string{"name", "network", "node", "device", "attach", "netns", "ifname", "addressing", "netns_reuse", "mac", "fixed_ips", "security_groups", "port_security", "allowed_address_pairs", "extra_dhcp_opts"}
 	pairFields    = []string{"ip_address", "mac_address"}
 	dhcpOptFields = []string{"opt_name", "opt_value", "ip_version"}
 )
 
-var attachKinds = []string{string(AttachTap), string(AttachExisting)}
+var (
+	attachKinds     = []string{string(AttachTap), string(AttachExisting), string(AttachNetns)}
+	addressingKinds = []string{string(AddressingStatic), string(AddressingDHCP)}
+)
 
 func (d *decoder) port(n *yaml.Node, path string) *Port {
 	x := &Port{}
@@ -26,6 +29,13 @@ func (d *decoder) port(n *yaml.Node, path string) *Port {
 	if s, ok := f.enum("attach", attachKinds); ok {
 		x.Attach = Attach(s)
 	}
+	x.Netns, _ = f.str("netns")
+	x.IfName = f.device("ifname")
+	x.Addressing = AddressingStatic
+	if s, ok := f.enum("addressing", addressingKinds); ok {
+		x.Addressing = Addressing(s)
+	}
+	x.NetnsReuse = f.boolean("netns_reuse", false)
 	x.MAC = f.mac("mac")
 	for _, a := range f.addrList("fixed_ips") {
 		x.FixedIPs = append(x.FixedIPs, FixedIP{Address: a})

@@ -132,7 +132,7 @@ func TestDecodeErrors(t *testing.T) {
 				"version: 1",
 				"ports: [vm1]",
 			),
-			want: []string{`t.yaml:2:9: ports[0]: expected a mapping with fields name, network, node, device, attach, mac, fixed_ips, security_groups, port_security, allowed_address_pairs, extra_dhcp_opts, got string "vm1"`},
+			want: []string{`t.yaml:2:9: ports[0]: expected a mapping with fields name, network, node, device, attach, netns, ifname, addressing, netns_reuse, mac, fixed_ips, security_groups, port_security, allowed_address_pairs, extra_dhcp_opts, got string "vm1"`},
 		},
 		{
 			name: "section is not a list",
@@ -380,7 +380,7 @@ func TestDecodeErrors(t *testing.T) {
 				"      - {direction: ingress, protocol: 256}",
 			),
 			want: []string{
-				`t.yaml:8:13: ports[0] (p1): attach: "veth" is not one of tap, existing`,
+				`t.yaml:8:13: ports[0] (p1): attach: "veth" is not one of tap, existing, netns`,
 				`t.yaml:10:54: ports[0] (p1): extra_dhcp_opts[0] (mtu): ip_version: 5 is not an IP version: 4 or 6`,
 				`t.yaml:14:21: security_groups[0] (g): rules[0]: direction: "inbound" is not one of ingress, egress`,
 				`t.yaml:15:41: security_groups[0] (g): rules[1]: ethertype: "ipv4" is not one of IPv4, IPv6 (did you mean IPv4?)`,

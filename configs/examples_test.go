@@ -44,13 +44,13 @@ func TestDefault(t *testing.T) {
 	if s == nil || s.CIDR.String() != "10.0.0.0/24" || s.Gateway.String() != "10.0.0.1" {
 		t.Fatalf("demo-subnet = %+v", s)
 	}
-	want := map[string][2]string{"vm1": {"tapvm1", "10.0.0.11"}, "vm2": {"tapvm2", "10.0.0.12"}}
+	want := map[string][2]string{"vm1": {"eth0", "10.0.0.11"}, "vm2": {"eth0", "10.0.0.12"}}
 	if len(v.Ports) != len(want) {
 		t.Fatalf("%d ports", len(v.Ports))
 	}
 	for _, p := range v.Ports {
 		w := want[p.Name]
-		if p.Device != w[0] || len(p.FixedIPs) != 1 || p.FixedIPs[0].Address.String() != w[1] {
+		if p.Attach != AttachNetns || p.Netns != p.Name || p.Device != w[0] || len(p.FixedIPs) != 1 || p.FixedIPs[0].Address.String() != w[1] {
 			t.Errorf("port %s: device %s, ips %v; want %v", p.Name, p.Device, p.FixedIPs, w)
 		}
 	}

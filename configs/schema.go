@@ -145,7 +145,23 @@ type Attach string
 const (
 	AttachTap      Attach = "tap"      // the appliance creates a TAP device
 	AttachExisting Attach = "existing" // AF_PACKET on an existing interface
+	// AttachNetns: the appliance creates a network namespace for the port
+	// and a TAP device inside it, with the port's addresses and routes (a
+	// neutrino extension: a lab host in one line).
+	AttachNetns Attach = "netns"
 )
+
+// Addressing says who configures an attach: netns port's addresses.
+type Addressing string
+
+// Addressing kinds.
+const (
+	AddressingStatic Addressing = "static" // the appliance adds the fixed IPs and routes
+	AddressingDHCP   Addressing = "dhcp"   // nothing: a DHCP client run in the namespace does it
+)
+
+// DefaultIfName is the device name inside an attach: netns port's namespace.
+const DefaultIfName = "eth0"
 
 // Port is a Neutron port: a VM's NIC.
 type Port struct {
@@ -157,8 +173,16 @@ type Port struct {
 	Node        *Node
 	Device      string
 	Attach      Attach
-	MAC         MAC
-	FixedIPs    []FixedIP
+	// Attach netns only: the namespace (default: the port's name), the
+	// device inside it (default eth0), who sets the addresses, and whether
+	// a namespace that exists already may be used (it is then left in
+	// place at stop).
+	Netns      string
+	IfName     string
+	Addressing Addressing
+	NetnsReuse bool
+	MAC        MAC
+	FixedIPs   []FixedIP
 	// SecurityGroupNames are the names as written (or the default);
 	// SecurityGroups the resolved groups, in the same order.
 	SecurityGroupNames  []string

@@ -59,6 +59,7 @@ func validate(t *Topology, e *errs) {
 	c.checkRoutes()
 	c.checkMACs()
 	c.checkDevices()
+	c.checkNetns()
 	c.checkPresence()
 }
 

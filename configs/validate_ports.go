@@ -38,6 +38,7 @@ func (c *checker) checkPorts() {
 		if p.Attach == AttachExisting && !s.Has("device") {
 			c.at(s, "attach", "attach: existing needs device, the name of the existing interface")
 		}
+		c.checkNetnsPort(p, named)
 		if !s.Has("mac") && named {
 			p.MAC = DeriveMAC(p.Name)
 		}
@@ -175,8 +176,8 @@ func (c *checker) checkDevices() {
 		}
 	}
 	for _, p := range c.t.Ports {
-		if p.Node == nil || p.Device == "" {
-			continue
+		if p.Node == nil || p.Device == "" || p.Attach == AttachNetns {
+			continue // a namespace's device is in a name space of its own
 		}
 		field := "device"
 		if !p.Has("device") {

@@ -18,6 +18,7 @@ type PortInfo struct {
 	Kind    string `json:"kind"`
 	Device  string `json:"device"`
 	Attach  string `json:"attach"`
+	Netns   string `json:"netns,omitempty"` // attach netns: the port's namespace
 	MAC     string `json:"mac,omitempty"`
 	Network string `json:"network,omitempty"`
 	LVID    uint16 `json:"lvid,omitempty"`
@@ -46,6 +47,9 @@ func (n *Node) Ports() []PortInfo {
 		}
 		if len(s.MAC) > 0 {
 			pi.MAC = s.MAC.String()
+		}
+		if s.Netns != nil {
+			pi.Netns = s.Netns.Namespace
 		}
 		if p.trunk != nil {
 			pi.VLANs = n.uplinkVLANs(s)

@@ -5,6 +5,7 @@ import (
 
 	"neutrino/link"
 	"neutrino/link/afpacket"
+	"neutrino/link/nstap"
 	"neutrino/link/tap"
 )
 
@@ -13,8 +14,11 @@ import (
 // log says which), an AF_PACKET socket for attach: existing.
 func DeviceOpener(log *slog.Logger) Opener {
 	return func(ps PortSpec) (link.Endpoint, error) {
-		if ps.Attach == AttachExisting {
+		switch ps.Attach {
+		case AttachExisting:
 			return afpacket.Open(afpacket.Config{Interface: ps.Device, Logger: log})
+		case AttachNetns:
+			return nstap.Open(*ps.Netns, log)
 		}
 		return tap.Open(tap.Config{Name: ps.Device, MAC: ps.MAC, MTU: ps.MTU, Logger: log})
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"neutrino/dhcp"
+	"neutrino/link/nstap"
 )
 
 // PortKind says what a port of the node is.
@@ -37,11 +38,17 @@ const (
 	AttachTAP Attach = iota
 	// AttachExisting: AF_PACKET on an existing interface, promiscuous.
 	AttachExisting
+	// AttachNetns: a network namespace of the port's own with a TAP
+	// device inside it (PortSpec.Netns says how it is set up).
+	AttachNetns
 )
 
 func (a Attach) String() string {
-	if a == AttachExisting {
+	switch a {
+	case AttachExisting:
 		return "existing"
+	case AttachNetns:
+		return "netns"
 	}
 	return "tap"
 }
@@ -59,6 +66,8 @@ type PortSpec struct {
 	// PortSecurity is Neutron's port_security_enabled (VM ports); a port
 	// without it is trusted (e.g. it may relay DHCP).
 	PortSecurity bool
+	// Netns is the namespace an attach: netns port gets, nil otherwise.
+	Netns *nstap.Plan
 
 	// Uplinks: the flat network's local VLAN (0 when none) and, for vlan
 	// networks, the 802.1Q id on the wire -> local VLAN.

@@ -21,8 +21,12 @@ func SpecFromView(v *configs.NodeView) *Spec {
 			MTU: p.Network.MTU, Network: p.Network.Name, LVID: v.LVID(p.Network),
 			PortSecurity: p.PortSecurity,
 		}
-		if p.Attach == configs.AttachExisting {
+		switch p.Attach {
+		case configs.AttachExisting:
 			ps.Attach = AttachExisting
+		case configs.AttachNetns:
+			ps.Attach = AttachNetns
+			ps.Netns = netnsPlan(p)
 		}
 		s.Ports = append(s.Ports, ps)
 	}

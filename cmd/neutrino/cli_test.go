@@ -17,7 +17,7 @@ func runCLI(args ...string) (int, string, string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "check", "replay", "show"} {
+	for _, cmd := range []string{"run", "check", "replay", "show", "exec"} {
 		t.Run(cmd, func(t *testing.T) {
 			code, out, errs := runCLI(cmd, "-h")
 			if code != 0 || errs != "" {
@@ -153,5 +153,28 @@ func TestRunUnwritableStateDirStartsNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(socket); !os.IsNotExist(err) {
 		t.Errorf("the control socket was created: %v", err)
+	}
+}
+
+// exec's bad input: what to run is missing, or no node runs.
+func TestExecArguments(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "none.sock")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no port", []string{"exec"}, 2, "name one PORT"},
+		{"no command", []string{"exec", "vm1"}, 2, "no command: neutrino exec vm1 -- COMMAND"},
+		{"no command after --", []string{"exec", "vm1", "--"}, 2, "no command"},
+		{"no node", []string{"exec", "--socket", sock, "vm1", "--", "true"}, 1, "none.sock"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q in it)", code, tc.code, errs, tc.want)
+			}
+		})
 	}
 }

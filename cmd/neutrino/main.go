@@ -1,6 +1,7 @@
 // Command neutrino is the appliance: one binary that runs a node of the
 // topology (run), validates a topology (check), runs captures through a
-// node offline (replay), and reads a running node (show).
+// node offline (replay), reads a running node (show) and runs commands in
+// its ports' namespaces (exec).
 package main
 
 import (
@@ -27,6 +28,7 @@ func init() {
 		{"check", "validate a topology file; touches nothing on the system", cmdCheck},
 		{"replay", "run pcap captures through a node offline and write what leaves each port", cmdReplay},
 		{"show", "read a running node: " + strings.Join(subjectNames(), ", "), cmdShow},
+		{"exec", "run a command inside the namespace of an attach: netns port", cmdExec},
 	}
 }
 

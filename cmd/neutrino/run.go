@@ -19,12 +19,15 @@ import (
 
 const runAbout = `Runs one node of the topology until SIGINT or SIGTERM: creates a TAP device
 for every port with attach: tap (with the port's MAC and the network's MTU),
-and for every tap: uplink, binds AF_PACKET (promiscuous) to the interfaces of
-attach: existing ports and interface: uplinks, and
-switches frames between them. Without TOPOLOGY it runs the embedded default:
-network demo (10.0.0.0/24) with ports vm1 (tapvm1, 10.0.0.11) and vm2
-(tapvm2, 10.0.0.12). An invalid topology starts nothing. TAP devices the node
-created are removed when it stops. Needs root (CAP_NET_ADMIN).
+and for every tap: uplink; for every port with attach: netns, a network
+namespace with a TAP device eth0 inside it, configured with the port's MAC,
+MTU, fixed IPs and routes (a lab host: "neutrino exec PORT -- CMD" runs
+commands there); binds AF_PACKET (promiscuous) to the interfaces of attach:
+existing ports and interface: uplinks; and switches frames between them.
+Without TOPOLOGY it runs the embedded default: network demo (10.0.0.0/24)
+with lab hosts vm1 (namespace vm1, 10.0.0.11) and vm2 (namespace vm2,
+10.0.0.12). An invalid topology starts nothing. TAP devices and namespaces
+the node created are removed when it stops. Needs root (CAP_NET_ADMIN).
 
 Every subnet with enable_dhcp is served by a DHCP port on each node that has
 ports on its network (static entries for the node's ports, and the node's
@@ -38,6 +41,7 @@ to --storm-rate a second (storm control; the excess is counted as
 storm_control drops).`
 
 const runExample = `  sudo neutrino run                                   # the embedded default topology
+  sudo neutrino exec vm1 -- ping -c 3 10.0.0.12       # (in another terminal)
   sudo neutrino run --node compute01 lab.yaml         # one node of a multi-node lab
   sudo neutrino run --state-dir /tmp/lab lab.yaml     # leases kept in /tmp/lab/leases`
 

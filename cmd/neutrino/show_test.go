@@ -95,9 +95,9 @@ func TestShowTables(t *testing.T) {
 		what, want string
 	}{
 		{"ports", `
-PORT      KIND    DEVICE  ATTACH    MAC                NETWORK        VLAN   MTU   STATE
-vm1       port    tapvm1  tap       fa:16:3e:00:00:01  demo           1      1500  up
-physnet1  uplink  eth1    existing  -                  demo untagged  trunk  1500  up
+PORT      KIND    DEVICE  ATTACH    NETNS  MAC                NETWORK        VLAN   MTU   STATE
+vm1       port    tapvm1  tap       -      fa:16:3e:00:00:01  demo           1      1500  up
+physnet1  uplink  eth1    existing  -      -                  demo untagged  trunk  1500  up
 `},
 		{"fdb", `
 PORT             VLAN  NETWORK          MAC                AGE

@@ -18,14 +18,14 @@ func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 
 var portRows = rows[datapath.PortInfo]{
 	tabbed: true,
 	head: func(w io.Writer) {
-		fmt.Fprintln(w, "PORT\tKIND\tDEVICE\tATTACH\tMAC\tNETWORK\tVLAN\tMTU\tSTATE")
+		fmt.Fprintln(w, "PORT\tKIND\tDEVICE\tATTACH\tNETNS\tMAC\tNETWORK\tVLAN\tMTU\tSTATE")
 	},
 	row: func(w io.Writer, p datapath.PortInfo) {
 		network, vlan := p.Network, fmt.Sprint(p.LVID)
 		if p.Kind == "uplink" {
 			network, vlan = p.VLANs, "trunk"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.Name, p.Kind, p.Device, p.Attach, dash(p.MAC), dash(network), vlan, p.MTU, p.State)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.Name, p.Kind, p.Device, p.Attach, dash(p.Netns), dash(p.MAC), dash(network), vlan, p.MTU, p.State)
 	},
 }
 

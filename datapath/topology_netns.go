@@ -20,7 +20,7 @@ func netnsPlan(p *configs.Port) *nstap.Plan {
 	}
 	if p.Addressing == configs.AddressingDHCP {
 		plan.Notes = append(plan.Notes, fmt.Sprintf(
-			"addressing: dhcp, no address set; run a DHCP client in it: neutrino exec %s -- udhcpc -i %s (or dhclient, dhcpcd)", p.Name, p.IfName))
+			"addressing: dhcp, no address set; run a DHCP client in it, e.g. ip netns exec %s udhcpc -i %s (with /etc/netns/%s/resolv.conf in place: a client writes resolv.conf)", p.Netns, p.IfName, p.Netns))
 		return plan
 	}
 	if len(p.FixedIPs) == 0 {

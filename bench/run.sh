@@ -10,7 +10,7 @@ Usage: sudo bench/run.sh [--only LIST] [--runs N] [--duration SECONDS]
                          [--udp-len BYTES] [--keep DIR] [-h|--help]
 
 Measures, between two network namespaces, for each setup:
-  neutrino   neutrino's default topology: ports vm1/vm2 (tapvm1, tapvm2)
+  neutrino   bench/tap-topology.yaml: ports vm1/vm2 as TAP devices (tapvm1, tapvm2)
   bridge     a Linux bridge over two veth pairs
   ovs        Open vSwitch userspace datapath (datapath_type=netdev), TAP
              ports (type=tap), OVS defaults
@@ -364,6 +364,7 @@ run_neutrino() {
 	# neutrino runs in its own namespace, so its TAP devices appear there;
 	# its control socket is private to this run.
 	ip netns exec "$sw" timeout "$BUDGET" "$bin" run --socket "$tmp/neutrino.sock" \
+		--state-dir "$tmp/neutrino-state" "$REPO/bench/tap-topology.yaml" \
 		>"$tmp/neutrino.log" 2>&1 &
 	local wrapper=$!
 	PIDS+=("$wrapper")
@@ -552,7 +553,7 @@ if [[ -n $cpu_rows ]]; then
 fi
 if want neutrino; then
 	echo
-	echo "neutrino idle RSS (VmRSS right after start, default topology): ${NEUTRINO_RSS} MB"
+	echo "neutrino idle RSS (VmRSS right after start, bench/tap-topology.yaml): ${NEUTRINO_RSS} MB"
 	if [[ -s $tmp/neutrino.counters ]]; then
 		echo
 		echo "neutrino show counters, after its tests:"

@@ -10,11 +10,11 @@ import (
 
 // egress writes one port's queue as one batch; at holds each queued
 // frame's trace cursor.
-func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer, at []int32) {
+func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 	if p.down.Load() {
 		for i, b := range q {
 			if tr := b.Meta.Trace; tr != nil {
-				tr.At = int(at[i])
+				w.traceAt(int(p.id), i, tr)
 			}
 			w.dropOut(p, b, ReasonPortDown)
 		}
@@ -25,7 +25,7 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer, at []int32) {
 	usedSegs := 0
 	for i, b := range q {
 		if tr := b.Meta.Trace; tr != nil {
-			tr.At = int(at[i])
+			w.traceAt(int(p.id), i, tr)
 		}
 		var vid uint16
 		tag := false
@@ -149,10 +149,10 @@ func (n *Node) write(w *Worker, p *port, ready []*packet.Buffer) {
 }
 
 // dryOutput traces what a dry run would write to port p.
-func (w *Worker) dryOutput(p *port, q []*packet.Buffer, at []int32) {
+func (w *Worker) dryOutput(p *port, q []*packet.Buffer) {
 	for i, b := range q {
 		if tr := b.Meta.Trace; tr != nil {
-			tr.At = int(at[i])
+			w.traceAt(int(p.id), i, tr)
 			tr.Addf(p.element(), "output", "dry run: not written%s", gsoDetail(b))
 		}
 	}

@@ -30,12 +30,14 @@ type Worker struct {
 	dryRun bool
 
 	queues [][]*packet.Buffer // per device port
-	qat    [][]int32          // per queued frame: its trace cursor
-	dirty  []int              // ports with a non-empty queue, in first-use order
-	ready  []*packet.Buffer   // the frames of one port's flush
-	tagged []*packet.Buffer   // frames that got a tag pushed, to pop after writing
-	segs   []*packet.Buffer   // segmentation scratch, allocated on first use
-	segLen int                // size of each scratch buffer
+	// Trace cursors of the traced frames in the queues (untraced frames
+	// pay nothing for them).
+	qat    []queuedTrace
+	dirty  []int            // ports with a non-empty queue, in first-use order
+	ready  []*packet.Buffer // the frames of one port's flush
+	tagged []*packet.Buffer // frames that got a tag pushed, to pop after writing
+	segs   []*packet.Buffer // segmentation scratch, allocated on first use
+	segLen int              // size of each scratch buffer
 
 	pool *packet.Pool
 	held []*packet.Buffer // taken from the pool in this batch, given back after the flush
@@ -46,10 +48,9 @@ type Worker struct {
 // NewWorker returns a worker for batches of up to batch frames. Its drop
 // counters join the node's.
 func (n *Node) NewWorker(batch int) *Worker {
-	w := &Worker{n: n, queues: make([][]*packet.Buffer, len(n.ports)), qat: make([][]int32, len(n.ports))}
+	w := &Worker{n: n, queues: make([][]*packet.Buffer, len(n.ports))}
 	for i := range w.queues {
 		w.queues[i] = make([]*packet.Buffer, 0, batch)
-		w.qat[i] = make([]int32, 0, batch)
 	}
 	w.dirty = make([]int, 0, len(n.ports))
 	w.ready = make([]*packet.Buffer, 0, batch+maxSegments)
@@ -89,11 +90,7 @@ func (w *Worker) run(t target, b *packet.Buffer) {
 // others hold it too.
 func (w *Worker) emit(t target, b *packet.Buffer) {
 	if t.elem == nil {
-		at := int32(0)
-		if tr := b.Meta.Trace; tr != nil {
-			at = int32(tr.At)
-		}
-		w.enqueue(int(t.port), b, at)
+		w.enqueue(int(t.port), b)
 		return
 	}
 	if w.hops >= maxHops {
@@ -175,14 +172,32 @@ func (w *Worker) dropIn(e element, s Stage, r uint8, b *packet.Buffer) {
 	}
 }
 
-// enqueue queues b for device port i, with its trace cursor.
-func (w *Worker) enqueue(i int, b *packet.Buffer, at int32) {
+// enqueue queues b for device port i; a traced frame's cursor is kept
+// beside it.
+func (w *Worker) enqueue(i int, b *packet.Buffer) {
 	q := w.queues[i]
 	if len(q) == 0 {
 		w.dirty = append(w.dirty, i)
 	}
+	if tr := b.Meta.Trace; tr != nil {
+		w.qat = append(w.qat, queuedTrace{port: i, pos: len(q), at: tr.At})
+	}
 	w.queues[i] = append(q, b)
-	w.qat[i] = append(w.qat[i], at)
+}
+
+// queuedTrace is the trace cursor of the traced frame at position pos of
+// port's queue.
+type queuedTrace struct{ port, pos, at int }
+
+// traceAt moves a traced frame's trace cursor to its branch: the one it
+// was queued on, at position pos of port i's queue.
+func (w *Worker) traceAt(i, pos int, tr *packet.Trace) {
+	for _, q := range w.qat {
+		if q.port == i && q.pos == pos {
+			tr.At = q.at
+			return
+		}
+	}
 }
 
 // flush writes every queue (step 5) and gives the batch's pool buffers
@@ -190,14 +205,14 @@ func (w *Worker) enqueue(i int, b *packet.Buffer, at int32) {
 func (w *Worker) flush() {
 	for _, i := range w.dirty {
 		if w.dryRun {
-			w.dryOutput(w.n.ports[i], w.queues[i], w.qat[i])
+			w.dryOutput(w.n.ports[i], w.queues[i])
 		} else {
-			w.n.egress(w, w.n.ports[i], w.queues[i], w.qat[i])
+			w.n.egress(w, w.n.ports[i], w.queues[i])
 		}
 		w.queues[i] = w.queues[i][:0]
-		w.qat[i] = w.qat[i][:0]
 	}
 	w.dirty = w.dirty[:0]
+	w.qat = w.qat[:0]
 	for _, b := range w.held {
 		w.pool.Put(b)
 	}

@@ -37,6 +37,8 @@ func (c *checker) checkNetnsPort(p *Port, named bool) {
 	}
 	if !s.Has("ifname") {
 		p.IfName = DefaultIfName
+	} else if p.IfName == "lo" {
+		c.at(s, "ifname", "lo is the namespace's loopback device: choose another name")
 	}
 	p.Device = p.IfName
 	if p.Addressing == AddressingDHCP && p.Network != nil && !hasDHCP(p.Network) {

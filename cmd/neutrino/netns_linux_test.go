@@ -345,7 +345,6 @@ func TestNetnsNoAddressAndExecErrors(t *testing.T) {
 // A signal while the node is still creating its namespaces stops it as
 // one after: what it created so far is deleted.
 func TestNetnsSignalDuringStartup(t *testing.T) {
-	t.Skip("known bug: run.go installs its SIGINT/SIGTERM handler (signal.NotifyContext) only after datapath.New has opened every port; a signal during New kills the node by the default action (exit 143), leaving the namespaces created so far under /run/netns, and the next start is refused with 'network namespace exists'")
 	requireNetnsTools(t)
 	bin := buildBinary(t)
 	var b strings.Builder
@@ -374,7 +373,6 @@ func TestNetnsSignalDuringStartup(t *testing.T) {
 // ifname: lo can never work (every namespace has lo): check says so
 // instead of run failing.
 func TestNetnsIfnameLoRejectedByCheck(t *testing.T) {
-	t.Skip("known bug: configs.checkNetnsPort accepts ifname: lo; neutrino check says ok, and run always fails with 'device lo exists in the namespace already' (link/nstap configure)")
 	topo := filepath.Join(t.TempDir(), "lo.yaml")
 	if err := os.WriteFile(topo, []byte(`version: 1
 networks:

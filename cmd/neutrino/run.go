@@ -102,6 +102,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("starting node", "node", spec.Node, "topology", source, "ports", len(spec.Ports), "socket", *socket,
 		"state_dir", *stateDir, "leases", leases.Len())
+	// Signals are caught from here on: one that comes while the devices
+	// and namespaces are being created stops the node once they are all
+	// there, and they are removed as at any stop.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	n, err := datapath.New(spec, datapath.Options{Logger: log, Leases: leases, StormRate: *stormRate})
 	if err != nil {
 		ctl.Close()
@@ -125,8 +130,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer stopProfile()
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	served := make(chan struct{})
 	go func() {
 		ctl.Serve(ctx)

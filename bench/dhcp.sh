@@ -33,11 +33,14 @@ Options:
   --keep DIR        copy perfdhcp outputs, logs, lease files and state to DIR
 Environment: RATE, CLIENTS, DURATION, RUNS (same as the options),
   NEUTRINO_BIN (use this binary instead of building ./cmd/neutrino),
-  PERFDHCP_OPTS (more perfdhcp options for the measured tests, e.g. "-g single").
+  PERFDHCP_OPTS (perfdhcp options for the measured tests; default "-g single":
+  perfdhcp's receive thread of its multi-thread mode takes a core of its
+  own and starves both sides on a 2-core machine; set it to "" for that mode).
 EOF
 }
 
 RATE=${RATE:-10000}
+PERFDHCP_OPTS=${PERFDHCP_OPTS-"-g single"}
 CLIENTS=${CLIENTS:-50000}
 DURATION=${DURATION:-8}
 RUNS=${RUNS:-1}
@@ -306,7 +309,7 @@ perf() {
 	[[ -n $sns ]] && su0=$(udp_stats "$sns")
 	c0=$(cpu_ticks)
 	fg ip netns exec "$ns" timeout $((DURATION + 60)) \
-		perfdhcp -4 -l "$ifc" -r "$RATE" -R "$CLIENTS" -p "$DURATION" -x e ${PERFDHCP_OPTS:-} "$SERVER_IP" \
+		perfdhcp -4 -l "$ifc" -r "$RATE" -R "$CLIENTS" -p "$DURATION" -x e ${PERFDHCP_OPTS} "$SERVER_IP" \
 		>"$tmp/$tag.perfdhcp" 2>&1 || rc=$?
 	c1=$(cpu_ticks)
 	cu1=$(udp_stats "$ns")

@@ -20,7 +20,7 @@ func netnsPlan(p *configs.Port) *nstap.Plan {
 	}
 	if p.Addressing == configs.AddressingDHCP {
 		plan.Notes = append(plan.Notes, fmt.Sprintf(
-			"addressing: dhcp, no address set; run a DHCP client in it, e.g. ip netns exec %s udhcpc -i %s (with /etc/netns/%s/resolv.conf in place: a client writes resolv.conf)", p.Netns, p.IfName, p.Netns))
+			"addressing: dhcp, no address set; run a DHCP client in it, e.g. neutrino exec %s -- udhcpc -i %s (create /etc/netns/%s/resolv.conf first: a client rewrites resolv.conf)", p.Name, p.IfName, p.Netns))
 		return plan
 	}
 	if len(p.FixedIPs) == 0 {

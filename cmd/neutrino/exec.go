@@ -15,10 +15,11 @@ import (
 	"neutrino/datapath"
 )
 
-const execAbout = `Runs COMMAND inside the network namespace of a port with attach: netns, as
-"ip netns exec" does: neutrino replaces itself with the command, so its
-standard input and output are the terminal's and its exit status is the
-command's. The node must be running (the port's namespace is asked over its
+const execAbout = `Runs COMMAND inside the network namespace of a port with attach: netns,
+through "ip netns exec" when iproute2 is installed (so files in
+/etc/netns/NAMESPACE, a resolv.conf for instance, replace the host's for the
+command): neutrino replaces itself with the command, so its standard input
+and output are the terminal's and its exit status is the command's. The node must be running (the port's namespace is asked over its
 control socket). Needs root, as entering a namespace does.`
 
 const execExample = `  sudo neutrino exec vm1 -- ping -c 3 10.0.0.12

@@ -74,6 +74,8 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 				}
 			}
 		}
+		e.intercepts = e.dhcp != nil || len(e.uplinkDHCP) > 0
+		e.br, _ = e.out[portInToBridge].elem.(*bridge)
 		add(e, e.out)
 		g.entry = append(g.entry, e)
 	}

@@ -19,6 +19,7 @@ func (e *bridge) name() string { return "br-int" }
 func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	n := e.n
 	eth := b.Data()
+	_ = eth[11] // one bounds check for the two addresses (Parse saw 14 bytes)
 	lvid := b.Meta.LVID
 	dst, src := (*l2switch.MAC)(eth[0:6]), (*l2switch.MAC)(eth[6:12])
 	var d l2switch.Decision
@@ -32,7 +33,11 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	}
 	switch d.Action {
 	case l2switch.Unicast:
-		w.emit(e.out[d.Port], b)
+		if t := e.out[d.Port]; t.elem == nil {
+			w.enqueue(int(t.port), b) // a device: the common case, inlined
+		} else {
+			w.emit(t, b)
+		}
 	case l2switch.Flood:
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)
 	default:

@@ -13,9 +13,9 @@ const MaxFrame = header.EthernetLen + header.VLANTagLen + 40 + 65535
 
 // Buffer is one frame. Data()[0] is the first byte of the Ethernet header.
 type Buffer struct {
-	b   []byte // backing store; the frame is b[off : off+n]
-	off int
-	n   int
+	b    []byte // backing store
+	off  int    // where the frame starts in b
+	data []byte // the frame, b[off:off+len]: kept so that Data costs a load, not a slice
 
 	// Meta is what the datapath knows about the frame besides its bytes.
 	Meta Meta
@@ -37,14 +37,15 @@ type Meta struct {
 // NewBuffer returns a buffer that holds frames of up to size bytes after
 // Headroom bytes of headroom.
 func NewBuffer(size int) *Buffer {
-	return &Buffer{b: make([]byte, Headroom+size), off: Headroom}
+	b := make([]byte, Headroom+size)
+	return &Buffer{b: b, off: Headroom, data: b[Headroom:Headroom]}
 }
 
 // Data returns the frame.
-func (p *Buffer) Data() []byte { return p.b[p.off : p.off+p.n] }
+func (p *Buffer) Data() []byte { return p.data }
 
 // Len returns the frame length.
-func (p *Buffer) Len() int { return p.n }
+func (p *Buffer) Len() int { return len(p.data) }
 
 // Space returns the whole area after the headroom, for a reader to fill;
 // follow it with SetLen.
@@ -56,13 +57,13 @@ func (p *Buffer) Cap() int { return len(p.b) - Headroom }
 // SetLen resets the frame to start after the headroom with n bytes.
 func (p *Buffer) SetLen(n int) {
 	p.off = Headroom
-	p.n = n
+	p.data = p.b[Headroom : Headroom+n]
 }
 
 // Reset empties the buffer and clears its metadata.
 func (p *Buffer) Reset() {
 	p.off = Headroom
-	p.n = 0
+	p.data = p.b[Headroom:Headroom]
 	p.Meta = Meta{}
 }
 
@@ -73,21 +74,22 @@ func (p *Buffer) Headroom() int { return p.off }
 // if the headroom is exhausted: callers push only what Headroom reserves.
 func (p *Buffer) Push(n int) []byte {
 	p.off -= n
-	p.n += n
-	return p.b[p.off : p.off+n]
+	p.data = p.b[p.off : p.off+len(p.data)+n]
+	return p.data[:n]
 }
 
 // Pull removes n bytes from the front of the frame.
 func (p *Buffer) Pull(n int) {
 	p.off += n
-	p.n -= n
+	p.data = p.data[n:]
 }
 
 // Truncate shortens the frame to n bytes.
-func (p *Buffer) Truncate(n int) { p.n = n }
+func (p *Buffer) Truncate(n int) { p.data = p.data[:n] }
 
 // SetData replaces the frame by a copy of b, after the headroom.
 func (p *Buffer) SetData(b []byte) {
 	p.off = Headroom
-	p.n = copy(p.b[Headroom:], b)
+	n := copy(p.b[Headroom:], b)
+	p.data = p.b[Headroom : Headroom+n]
 }

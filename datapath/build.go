@@ -27,7 +27,7 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 	for i := range n.ports {
 		devices[i] = deviceTarget(i)
 	}
-	br := &bridge{n: n, out: devices}
+	br := &bridge{n: n, out: devices, ndev: len(devices)}
 
 	dhcpOf := map[uint16]*dhcpPort{} // by lvid
 	var dhcps []*dhcpPort

@@ -12,6 +12,9 @@ import (
 type bridge struct {
 	n   *Node
 	out []target // by bridge port id
+	// ndev: bridge ports below it are the devices of the same index
+	// (their wires lead to the device's output queue).
+	ndev int
 }
 
 func (e *bridge) name() string { return "br-int" }
@@ -33,10 +36,10 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	}
 	switch d.Action {
 	case l2switch.Unicast:
-		if t := e.out[d.Port]; t.elem == nil {
-			w.enqueue(int(t.port), b) // a device: the common case, inlined
+		if int(d.Port) < e.ndev {
+			w.enqueue(int(d.Port), b) // a device: the common case, inlined
 		} else {
-			w.emit(t, b)
+			w.emit(e.out[d.Port], b)
 		}
 	case l2switch.Flood:
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)

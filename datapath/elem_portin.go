@@ -91,9 +91,8 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 	if e.br != nil {
 		// The wire to br-int is the common way: a direct call instead of
 		// emit's indirect one (the hop is counted all the same).
-		w.hops++
+		w.hops++ // not taken back: nothing follows in this element
 		e.br.receive(w, uint16(p.id), b)
-		w.hops--
 		return
 	}
 	w.emit(e.out[portInToBridge], b)

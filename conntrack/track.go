@@ -1,0 +1,254 @@
+package conntrack
+
+import "neutrino/packet/header"
+
+// CtState is a packet's state as iptables' conntrack match names it.
+type CtState uint8
+
+// The packet states.
+const (
+	StateInvalid     CtState = iota // no connection allows it: security groups drop it
+	StateNew                        // it opens a connection (or repeats an unanswered opening)
+	StateEstablished                // it belongs to a connection that has seen a reply
+	StateRelated                    // an ICMP error about a known connection
+)
+
+func (s CtState) String() string {
+	switch s {
+	case StateNew:
+		return "NEW"
+	case StateEstablished:
+		return "ESTABLISHED"
+	case StateRelated:
+		return "RELATED"
+	}
+	return "INVALID"
+}
+
+// Verdict is what Track decided about one packet.
+type Verdict struct {
+	Key    Key     // the packet's tuple (for RELATED: the tuple the error travels, from its addresses)
+	Conn   Ref     // its connection; zero for a NEW packet without one and mostly for INVALID
+	State  CtState //
+	Dir    Dir     // the packet's direction in Conn
+	Reason Reason  // why INVALID
+	init   uint64  // for a NEW packet without connection: the state word Commit creates
+}
+
+// Track runs one packet through the table and returns its verdict. frame
+// must have been parsed into l by header.Parse with result OK; zone is the
+// packet's conntrack zone. A hit on an established connection takes no lock
+// and writes at most the connection's timestamp, once a second. A NEW
+// packet creates nothing: Commit does, once the packet is accepted.
+func (t *Table) Track(frame []byte, l *header.Layout, zone uint16, now int64) Verdict {
+	var v Verdict
+	if l.Flags&header.IsIPv4 == 0 || int(l.L3)+header.IPv4MinLen > len(frame) {
+		return t.invalid(v, ReasonNotIPv4, 0)
+	}
+	if l.Flags&header.Fragment != 0 {
+		return t.invalid(v, ReasonFragment, 0)
+	}
+	ip := frame[l.L3:]
+	v.Key = Key{Src: [4]byte(ip[12:16]), Dst: [4]byte(ip[16:20]), Zone: zone, Proto: l.Proto}
+	ms := millis(now)
+	switch l.Proto {
+	case header.ProtoTCP, header.ProtoUDP, header.ProtoICMP:
+		if l.Flags&header.HasL4 == 0 || int(l.L4)+8 > len(frame) {
+			return t.invalid(v, ReasonTruncated, 0)
+		}
+	}
+	switch l.Proto {
+	case header.ProtoTCP:
+		if int(l.L4)+header.TCPMinLen > len(frame) {
+			return t.invalid(v, ReasonTruncated, 0)
+		}
+		th := header.TCP(frame[l.L4:])
+		v.Key.SPort, v.Key.DPort = th.SrcPort(), th.DstPort()
+		return t.trackTCP(v, th.Flags(), ms)
+	case header.ProtoUDP:
+		u := header.UDP(frame[l.L4:])
+		v.Key.SPort, v.Key.DPort = u.SrcPort(), u.DstPort()
+		return t.trackSimple(v, classUDP, ms)
+	case header.ProtoICMP:
+		ic := header.ICMPv4(frame[l.L4:])
+		switch ic.Type() {
+		case header.ICMPv4Echo, header.ICMPv4EchoReply:
+			v.Key.SPort, v.Key.DPort = ic.ID(), ic.ID()
+			return t.trackEcho(v, ic.Type() == header.ICMPv4Echo, ms)
+		case header.ICMPv4DestUnreach, header.ICMPv4TimeExceeded, header.ICMPv4ParamProblem,
+			4 /* source quench */, header.ICMPv4Redirect:
+			return t.related(v, l.L4Payload(frame), ms)
+		}
+		return t.invalid(v, ReasonICMPType, 0)
+	}
+	return t.trackSimple(v, classGeneric, ms)
+}
+
+// invalid returns v as INVALID for reason r, counted in shard i.
+func (t *Table) invalid(v Verdict, r Reason, i int) Verdict {
+	v.State, v.Reason = StateInvalid, r
+	t.shards[i].cnt.invalid[r].Add(1)
+	return v
+}
+
+// stripe returns the shard that counts invalid packets with tuple k.
+func (t *Table) stripe(k *Key) int {
+	w0, w1 := k.pack()
+	_, i := t.shardOf(t.seed.hash(w0, w1))
+	return i
+}
+
+// hit fills v for a packet of connection r in direction d whose state
+// word, after the packet, is w.
+func hit(v Verdict, t *Table, r uint64, d Dir, w uint64) Verdict {
+	v.Conn = Ref{c: t.connOf(r), ref: r &^ (1 << 56)}
+	v.Dir = d
+	if d == Original && w&fSeenReply == 0 {
+		v.State = StateNew
+	} else {
+		v.State = StateEstablished
+	}
+	return v
+}
+
+// update stores nw as the state word of c in place of w: with the
+// stamp renewed when anything changed or the stamp is a refresh interval
+// old, and not at all when nothing would change (the hot path then writes
+// nothing). It reports false when w is no longer current.
+func update(c *conn, w, nw uint64, ms int64) bool {
+	if nw != w || ageMS(ms, w) >= refreshMS {
+		nw = withStamp(nw, ms)
+	}
+	if nw == w {
+		return true
+	}
+	return c.word.CompareAndSwap(w, nw)
+}
+
+// tries bounds the compare-and-swap loops of one packet: each failure
+// means another packet of the same connection moved it on.
+const tries = 8
+
+// trackTCP is Track for a TCP segment with flags.
+func (t *Table) trackTCP(v Verdict, flags uint8, ms int64) Verdict {
+	w0, w1 := v.Key.pack()
+	for try := 0; try < tries; try++ {
+		r, w, ok := t.lookup(w0, w1, ms)
+		if !ok {
+			s, ok := tcpNew(flags, t.loose)
+			if !ok {
+				return t.invalid(v, ReasonTCPNoSYN, t.stripe(&v.Key))
+			}
+			v.State = StateNew
+			v.init = packWord(ms, s, 0, classTCP, 0)
+			return v
+		}
+		d := refDir(r)
+		c := t.connOf(r)
+		nw, step := tcpNext(w, d, flags, ms)
+		switch step {
+		case tcpBad:
+			v = hit(v, t, r, d, w)
+			return t.invalid(v, ReasonTCPState, t.stripe(&v.Key))
+		case tcpKeep:
+			return hit(v, t, r, d, w)
+		case tcpKill:
+			if !t.kill(c, w) {
+				continue
+			}
+			return hit(v, t, r, d, w)
+		case tcpReopen:
+			if !t.kill(c, w) {
+				continue
+			}
+			// Looked up again, the tuple now misses: a new connection.
+			continue
+		}
+		if update(c, w, nw, ms) {
+			return hit(v, t, r, d, nw)
+		}
+	}
+	return t.invalid(v, ReasonContended, t.stripe(&v.Key))
+}
+
+// trackSimple is Track for UDP and other protocols without states: a
+// reply marks the connection replied (and a UDP one ASSURED, with the
+// longer timeout).
+func (t *Table) trackSimple(v Verdict, cl class, ms int64) Verdict {
+	w0, w1 := v.Key.pack()
+	for try := 0; try < tries; try++ {
+		r, w, ok := t.lookup(w0, w1, ms)
+		if !ok {
+			v.State = StateNew
+			v.init = packWord(ms, TCPNone, 0, cl, 0)
+			return v
+		}
+		d := refDir(r)
+		nw := w
+		if d == Reply {
+			nw |= fSeenReply
+			if cl == classUDP {
+				nw |= fAssured
+			}
+		}
+		if update(t.connOf(r), w, nw, ms) {
+			return hit(v, t, r, d, nw)
+		}
+	}
+	return t.invalid(v, ReasonContended, t.stripe(&v.Key))
+}
+
+// trackEcho is Track for an ICMP echo request (req) or reply.
+func (t *Table) trackEcho(v Verdict, req bool, ms int64) Verdict {
+	w0, w1 := v.Key.pack()
+	for try := 0; try < tries; try++ {
+		r, w, ok := t.lookup(w0, w1, ms)
+		if !ok {
+			if !req {
+				return t.invalid(v, ReasonICMPNoConn, t.stripe(&v.Key))
+			}
+			v.State = StateNew
+			v.init = packWord(ms, TCPNone, 0, classICMP, 0)
+			return v
+		}
+		d := refDir(r)
+		if req != (d == Original) {
+			v = hit(v, t, r, d, w)
+			return t.invalid(v, ReasonICMPDirection, t.stripe(&v.Key))
+		}
+		nw := w
+		if d == Reply {
+			nw |= fSeenReply
+		}
+		if update(t.connOf(r), w, nw, ms) {
+			return hit(v, t, r, d, nw)
+		}
+	}
+	return t.invalid(v, ReasonContended, t.stripe(&v.Key))
+}
+
+// Commit creates the connection of a NEW verdict, with the reply tuple of
+// a connection without NAT (the inverted tuple). It returns the
+// connection, which may be one another packet created meanwhile; for a
+// NEW packet of an existing (unreplied) connection it returns that one.
+func (t *Table) Commit(v *Verdict, now int64) (Ref, Refusal) {
+	reply := v.Key.Invert()
+	return t.CommitReply(v, reply, now)
+}
+
+// CommitReply is Commit with an explicit reply tuple: NAT's, where the
+// reply comes back to the translated address and port. A reply tuple that
+// another live connection holds is refused (RefusedClash).
+func (t *Table) CommitReply(v *Verdict, reply Key, now int64) (Ref, Refusal) {
+	if v.State != StateNew {
+		return Ref{}, RefusedNotNew
+	}
+	if v.Conn.Valid() {
+		return v.Conn, RefusedNone
+	}
+	r, d, why := t.insert(&v.Key, &reply, v.init, millis(now))
+	if why == RefusedNone {
+		v.Conn, v.Dir = r, d
+	}
+	return r, why
+}

@@ -1,18 +1,34 @@
 package conntrack
 
-// evictSample is how many slots early drop looks at from its cursor, like
-// the few buckets Linux's early_drop samples.
-const evictSample = 128
+// evictSample is how many slots early drop looks at per shard from its
+// cursor, like the few buckets Linux's early_drop samples; it moves on to
+// the next shards (at most evictShards in all) only when a shard has no
+// candidate, which matters in small tables.
+const (
+	evictSample = 128
+	evictShards = numShards
+)
 
-// earlyDrop makes room in a full table by removing one connection found
-// among the next evictSample slots of sh: a timed out or killed one if any,
-// else one that is not ASSURED (unreplied, or replied only once). ASSURED
-// connections, the established ones, are never evicted. It reports whether
-// it removed one.
-func (t *Table) earlyDrop(sh *shard, ms int64) bool {
+// earlyDrop makes room in a full table by removing one connection: a timed
+// out or killed one if the sample has any, else one that is not ASSURED
+// (unreplied, or a TCP handshake not completed). ASSURED connections, the
+// established ones, are never evicted. The sample starts in shard first.
+// It reports whether it removed one.
+func (t *Table) earlyDrop(first int, ms int64) bool {
+	for k := 0; k < evictShards; k++ {
+		sh := &t.shards[(first+k)%numShards]
+		if r, ok := t.candidate(sh, ms); ok {
+			return t.remove(r, removeIfUnassured, ms)
+		}
+	}
+	return false
+}
+
+// candidate looks at the next evictSample slots of sh for a connection to
+// evict.
+func (t *Table) candidate(sh *shard, ms int64) (uint64, bool) {
 	tab := sh.tab.Load()
-	n := uint64(len(tab.s))
-	scan := min(n, evictSample)
+	scan := min(uint64(len(tab.s)), evictSample)
 	start := sh.evictAt.Add(scan) - scan
 	var victim uint64
 	found := false
@@ -30,12 +46,11 @@ func (t *Table) earlyDrop(sh *shard, ms int64) bool {
 			continue
 		}
 		if !t.timeout.live(w, ms) {
-			victim, found = r, true
-			break
+			return r, true
 		}
 		if w&fAssured == 0 && !found {
 			victim, found = r, true
 		}
 	}
-	return found && t.remove(victim, removeIfUnassured, ms)
+	return victim, found
 }

@@ -147,7 +147,7 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64) (Ref, Dir, Refusal)
 	single := o0 == r0 && o1 == r1
 	for attempt := 0; attempt < 4; attempt++ {
 		if !t.reserve() {
-			if !t.earlyDrop(a, ms) {
+			if !t.earlyDrop(ai, ms) {
 				break
 			}
 			continue

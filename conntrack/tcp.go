@@ -117,11 +117,12 @@ func tcpNew(flags uint8, loose bool) (TCPState, bool) {
 type tcpStep uint8
 
 const (
-	tcpUpdate tcpStep = iota // store the new state word (may equal the old)
-	tcpKeep                  // valid, change nothing
-	tcpBad                   // INVALID
-	tcpKill                  // valid; the connection ends now
-	tcpReopen                // the connection ends; the segment opens a new one
+	tcpUpdate  tcpStep = iota // store the new state word (may equal the old)
+	tcpKeep                   // valid, change nothing
+	tcpBad                    // INVALID
+	tcpKill                   // valid; the connection ends now
+	tcpReopen                 // the connection ends; the segment opens a new one
+	tcpNoRenew                // store the new state word, keeping the old timestamp
 )
 
 // tcpNext computes the state word after a segment with flags in direction
@@ -149,9 +150,13 @@ func tcpNext(w uint64, d Dir, flags uint8, ms int64) (uint64, tcpStep) {
 			return w, tcpKill
 		}
 		if idx == tcpSYN && old == TCPSynSent {
-			// A retransmitted SYN does not renew the timeout, or port
-			// reuse could keep the entry alive for ever.
-			return w, tcpKeep
+			// A retransmitted SYN (or the peer's SYN of a simultaneous
+			// open) does not renew the timeout, or port reuse could keep
+			// the entry alive for ever.
+			if d == Reply {
+				w |= fSeenReply
+			}
+			return withState(w, ns), tcpNoRenew
 		}
 	} else if (old == TCPSynRecv || old == TCPEstablished) && ns == TCPEstablished {
 		w |= fAssured

@@ -116,7 +116,12 @@ func hit(v Verdict, t *Table, r uint64, d Dir, w uint64) Verdict {
 // old, and not at all when nothing would change (the hot path then writes
 // nothing). It reports false when w is no longer current.
 func update(c *conn, w, nw uint64, ms int64) bool {
-	if nw != w || ageMS(ms, w) >= refreshMS {
+	return store(c, w, nw, ms, true)
+}
+
+// store is update, with the stamp left alone unless renew.
+func store(c *conn, w, nw uint64, ms int64, renew bool) bool {
+	if renew && (nw != w || ageMS(ms, w) >= refreshMS) {
 		nw = withStamp(nw, ms)
 	}
 	if nw == w {
@@ -164,7 +169,7 @@ func (t *Table) trackTCP(v Verdict, flags uint8, ms int64) Verdict {
 			// Looked up again, the tuple now misses: a new connection.
 			continue
 		}
-		if update(c, w, nw, ms) {
+		if store(c, w, nw, ms, step != tcpNoRenew) {
 			return hit(v, t, r, d, nw)
 		}
 	}

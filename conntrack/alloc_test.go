@@ -93,7 +93,7 @@ func TestMemoryPerEntry(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	tab := New(Config{})
 	for i := range keys {
-		v := Verdict{Key: keys[i], State: StateNew, init: packWord(millis(t0), TCPSynSent, 0, classTCP, 0)}
+		v := NewVerdict(keys[i], t0)
 		if _, why := tab.Commit(&v, t0); why != RefusedNone {
 			t.Fatal(why)
 		}

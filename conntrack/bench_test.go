@@ -11,7 +11,8 @@ func fill(b *testing.B, tab *Table, n int) []Key {
 	keys := make([]Key, n)
 	for i := range keys {
 		keys[i] = Key{Src: [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}, Dst: srvIP, SPort: uint16(i), DPort: 443, Proto: 6}
-		v := Verdict{Key: keys[i], State: StateNew, init: packWord(millis(t0), TCPEstablished, fSeenReply|fAssured, classTCP, 0)}
+		v := NewVerdict(keys[i], t0)
+		v.init = packWord(millis(t0), TCPEstablished, fSeenReply|fAssured, classTCP, 0)
 		if _, why := tab.Commit(&v, t0); why != RefusedNone {
 			b.Fatal(why)
 		}

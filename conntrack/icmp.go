@@ -19,17 +19,19 @@ import (
 //     tuple as it was on the wire, so it is found as either direction.
 //  3. Found: RELATED to that connection, in the direction found, and the
 //     connection is not refreshed. Not found: ReasonRelatedNoConn.
-func (t *Table) related(v Verdict, payload []byte, ms int64) Verdict {
+func (t *Table) related(v *Verdict, payload []byte, ms int64) {
 	if len(payload) < header.IPv4MinLen {
-		return t.invalid(v, ReasonRelatedBad, 0)
+		t.invalid(v, ReasonRelatedBad, 0)
+		return
 	}
 	ip := header.IPv4(payload)
 	hl := ip.HeaderLen()
 	if ip.Version() != 4 || hl < header.IPv4MinLen || len(payload) < hl+8 ||
 		ip.FlagsFragment()&header.IPv4FragOffsetMask != 0 {
-		return t.invalid(v, ReasonRelatedBad, 0)
+		t.invalid(v, ReasonRelatedBad, 0)
+		return
 	}
-	in := Key{Src: ip.Src(), Dst: ip.Dst(), Zone: v.Key.Zone, Proto: ip.Protocol()}
+	in := Key{Src: ip.Src(), Dst: ip.Dst(), Zone: uint16(v.k1 >> 32), Proto: ip.Protocol()}
 	l4 := payload[hl:]
 	switch in.Proto {
 	case header.ProtoTCP, header.ProtoUDP:
@@ -38,7 +40,8 @@ func (t *Table) related(v Verdict, payload []byte, ms int64) Verdict {
 	case header.ProtoICMP:
 		ic := header.ICMPv4(l4)
 		if ic.Type() != header.ICMPv4Echo && ic.Type() != header.ICMPv4EchoReply {
-			return t.invalid(v, ReasonRelatedBad, 0)
+			t.invalid(v, ReasonRelatedBad, 0)
+			return
 		}
 		in.SPort, in.DPort = ic.ID(), ic.ID()
 	}
@@ -46,10 +49,10 @@ func (t *Table) related(v Verdict, payload []byte, ms int64) Verdict {
 	w0, w1 := k.pack()
 	r, _, ok := t.lookup(w0, w1, ms)
 	if !ok {
-		return t.invalid(v, ReasonRelatedNoConn, t.stripe(&k))
+		t.invalid(v, ReasonRelatedNoConn, t.stripe(w0, w1))
+		return
 	}
 	v.Conn = Ref{c: t.connOf(r), ref: r &^ (1 << 56)}
 	v.Dir = refDir(r)
 	v.State = StateRelated
-	return v
 }

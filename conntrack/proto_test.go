@@ -279,7 +279,7 @@ func TestExpireBudget(t *testing.T) {
 func TestDelete(t *testing.T) {
 	e := newEnv(t, Config{})
 	v := e.pass(udpFrame(cliIP, srvIP, 1, 2), 0)
-	r, _, _ := e.tab.Lookup(v.Key, e.now)
+	r, _, _ := e.tab.Lookup(v.Key(), e.now)
 	if !e.tab.Delete(r) || e.tab.Delete(r) {
 		t.Fatal("Delete should succeed once")
 	}

@@ -12,7 +12,7 @@ func (t *Table) Expire(now int64, budget int) int {
 	ms := millis(now)
 	victims := t.scratch[:0]
 	si, pos := int(t.expAt>>32), t.expAt&0xffffffff
-	for budget > 0 {
+	for visited := 0; budget > 0 && visited <= numShards; {
 		sh := &t.shards[si]
 		tab := sh.tab.Load()
 		n := uint64(len(tab.s))
@@ -32,10 +32,10 @@ func (t *Table) Expire(now int64, budget int) int {
 			}
 		}
 		if pos >= n {
+			// One full sweep (the first shard again from its start)
+			// is enough for one call.
 			si, pos = (si+1)%numShards, 0
-			if si == 0 {
-				break // one full sweep is enough for one call
-			}
+			visited++
 		}
 	}
 	t.expAt = uint64(si)<<32 | pos

@@ -12,6 +12,7 @@ const (
 	ReasonNotIPv4                     // not an IPv4 packet
 	ReasonFragment                    // a fragment other than the first: no ports
 	ReasonTruncated                   // L4 header missing or cut short
+	ReasonTCPFlags                    // a TCP flag combination no segment may carry (SYN+FIN, no flag, FIN without ACK...)
 	ReasonTCPNoSYN                    // a TCP segment without SYN and no connection (no loose pickup)
 	ReasonTCPState                    // a TCP segment no state of its connection allows
 	ReasonICMPNoConn                  // an echo reply without its request
@@ -24,7 +25,7 @@ const (
 )
 
 var reasonNames = [NumReasons]string{
-	"none", "not_ipv4", "fragment", "truncated", "tcp_no_syn", "tcp_state",
+	"none", "not_ipv4", "fragment", "truncated", "tcp_flags", "tcp_no_syn", "tcp_state",
 	"icmp_no_conn", "icmp_type", "icmp_direction", "related_no_conn", "related_bad", "contended",
 }
 
@@ -97,4 +98,58 @@ func (t *Table) Stats() Stats {
 		}
 	}
 	return s
+}
+
+// Counts are the live connections by protocol and state, for
+// `show conntrack --count` and the metrics.
+type Counts struct {
+	Total     int
+	TCP       [numTCPStates]int // by TCP state
+	UDP       int
+	ICMP      int
+	Other     int
+	Unreplied int // no reply seen yet
+	Assured   int
+}
+
+// Count walks the table (lock-free, as Each) and counts the connections
+// live at now by state. It costs one pass over the table.
+func (t *Table) Count(now int64) Counts {
+	var c Counts
+	ms := millis(now)
+	for si := range t.shards {
+		tab := t.shards[si].tab.Load()
+		for i := range tab.s {
+			s := &tab.s[i]
+			if s.w1.Load() == 0 {
+				continue
+			}
+			r := s.ref.Load()
+			if refDir(r) != Original {
+				continue
+			}
+			w := t.connOf(r).word.Load()
+			if wGen(w) != refGen(r) || !t.timeout.live(w, ms) {
+				continue
+			}
+			c.Total++
+			switch wClass(w) {
+			case classTCP:
+				c.TCP[wState(w)]++
+			case classUDP:
+				c.UDP++
+			case classICMP:
+				c.ICMP++
+			default:
+				c.Other++
+			}
+			if w&fSeenReply == 0 {
+				c.Unreplied++
+			}
+			if w&fAssured != 0 {
+				c.Assured++
+			}
+		}
+	}
+	return c
 }

@@ -37,6 +37,10 @@ func TestFormat(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Each:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	c := e.tab.Count(e.now)
+	if want := (Counts{Total: 4, UDP: 1, ICMP: 1, Other: 1, Unreplied: 3}); func() bool { want.TCP[TCPSynSent] = 1; return c != want }() {
+		t.Errorf("Count = %+v", c)
+	}
 	n := 0
 	e.tab.Each(e.now, func(Info) bool { n++; return false })
 	if n != 1 {

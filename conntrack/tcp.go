@@ -68,6 +68,23 @@ func tcpIndexOf(flags uint8) tcpIndex {
 	return tcpNONE
 }
 
+// tcpValidFlags are the flag combinations Linux's tcp_error accepts,
+// ECE, CWR and PSH aside; any other segment is INVALID before its
+// connection is looked at.
+var tcpValidFlags = func() (v [64]bool) {
+	const (
+		fin, syn, rst, ack, urg = header.TCPFlagFIN, header.TCPFlagSYN, header.TCPFlagRST, header.TCPFlagACK, header.TCPFlagURG
+	)
+	for _, f := range []uint8{syn, syn | urg, syn | ack, rst, rst | ack, fin | ack, fin | ack | urg, ack, ack | urg} {
+		v[f] = true
+	}
+	return v
+}()
+
+func tcpFlagsValid(flags uint8) bool {
+	return tcpValidFlags[flags&^(header.TCPFlagECE|header.TCPFlagCWR|header.TCPFlagPSH)&63]
+}
+
 // tcpTransitions is Linux's tcp_conntracks table: the next state by
 // direction, segment kind and current state. Window tracking (sequence
 // numbers) is not done, so a few of Linux's refinements that depend on it

@@ -88,6 +88,12 @@ func TestTCPStateMachine(t *testing.T) {
 		{"segment without flags is invalid", false, with(
 			step{dir: o, flags: 0, ct: StateInvalid, state: TCPEstablished, assured: true},
 		)},
+		{"SYN+FIN is invalid", false, []step{
+			{dir: o, flags: fSYN | fFIN, ct: StateInvalid, state: TCPNone},
+		}},
+		{"FIN without ACK is invalid", false, with(
+			step{dir: o, flags: fFIN, ct: StateInvalid, state: TCPEstablished, assured: true},
+		)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

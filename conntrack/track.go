@@ -181,6 +181,10 @@ const tries = 8
 // trackTCP is Track for a TCP segment with flags.
 func (t *Table) trackTCP(v *Verdict, flags uint8, ms int64) {
 	w0, w1 := v.k0, v.k1
+	if !tcpFlagsValid(flags) {
+		t.invalid(v, ReasonTCPFlags, t.stripe(w0, w1))
+		return
+	}
 	for try := 0; try < tries; try++ {
 		r, w, ok := t.lookup(w0, w1, ms)
 		if !ok {

@@ -9,9 +9,9 @@ const (
 	evictShards = numShards
 )
 
-// earlyDrop makes room in a full table by removing one connection: a timed
-// out or killed one if the sample has any, else one that is not ASSURED
-// (unreplied, or a TCP handshake not completed). ASSURED connections, the
+// earlyDrop makes room in a full table by removing the first connection of
+// the sample that is timed out or not ASSURED (unreplied, or a TCP
+// handshake not completed). ASSURED connections, the
 // established ones, are never evicted. The sample starts in shard first.
 // It reports whether it removed one.
 func (t *Table) earlyDrop(first int, ms int64) bool {
@@ -30,8 +30,6 @@ func (t *Table) candidate(sh *shard, ms int64) (uint64, bool) {
 	tab := sh.tab.Load()
 	scan := min(uint64(len(tab.s)), evictSample)
 	start := sh.evictAt.Add(scan) - scan
-	var victim uint64
-	found := false
 	for k := uint64(0); k < scan; k++ {
 		s := &tab.s[(start+k)&tab.mask]
 		if s.w1.Load() == 0 {
@@ -45,12 +43,9 @@ func (t *Table) candidate(sh *shard, ms int64) (uint64, bool) {
 		if wGen(w) != refGen(r) || w&fUsed == 0 {
 			continue
 		}
-		if !t.timeout.live(w, ms) {
-			return r, true
-		}
-		if w&fAssured == 0 && !found {
-			victim, found = r, true
+		if w&fAssured == 0 || !t.timeout.live(w, ms) {
+			return r, true // the first one, as Linux's early_drop_list
 		}
 	}
-	return victim, found
+	return 0, false
 }

@@ -208,7 +208,8 @@ func TestHopLimit(t *testing.T) {
 	w.g = &graph{elems: []element{l}, wires: [][]target{{l.out}}}
 	b := packet.NewBuffer(128)
 	b.SetData(udpFrame(t, mac(0x11), broadcast, 0, 10))
-	w.run(l.out, b)
+	w.hops = 0
+	w.emit(l.out, b)
 	if got := n.Counters().Stages["graph"]["hop_limit"]; got != 1 {
 		t.Fatalf("hop_limit drops = %d, want 1", got)
 	}

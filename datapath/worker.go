@@ -68,26 +68,19 @@ func (n *Node) NewWorker(batch int) *Worker {
 	return w
 }
 
-// run sends b into the graph at t. Every element the frame (or a copy,
-// or a reply) reaches runs before run returns; frames for devices wait in
-// the output queues until flush.
-//
-// The graph is walked depth first: an element's emit calls the next
-// element directly, and a flood runs each branch to its end before the
-// next. A FIFO worklist was measured first: writing each hop's item to
-// memory and reading it back cost 50 ns a frame, a third of L2
-// forwarding; direct calls cost an indirect call a hop. The hop limit
-// bounds the depth, so a wiring loop is a counted drop, never a spin or a
-// deep stack.
-func (w *Worker) run(t target, b *packet.Buffer) {
-	w.hops = 0
-	w.emit(t, b)
-}
-
 // emit sends b to t, one of the running element's output wires: a
 // device's output queue, or an element, which runs now. b is the frame
 // being received or one the element made; b.Meta.Shared says whether
 // others hold it too.
+//
+// The graph is walked depth first: emit calls the next element directly,
+// and a flood runs each branch to its end before the next; every element a
+// frame (or a copy, or a reply) reaches has run when Process's call to the
+// port's ingress returns, and frames for devices wait in the output queues
+// until flush. A FIFO worklist was measured first: writing each hop's item
+// to memory and reading it back cost 50 ns a frame, a third of L2
+// forwarding. The hop limit bounds the depth, so a wiring loop is a
+// counted drop, never a spin or a deep stack.
 func (w *Worker) emit(t target, b *packet.Buffer) {
 	if t.elem == nil {
 		w.enqueue(int(t.port), b)

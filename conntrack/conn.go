@@ -66,7 +66,6 @@ func classOf(proto uint8) class {
 	return classGeneric
 }
 
-func wStamp(w uint64) uint64   { return w & stampMask }
 func wState(w uint64) TCPState { return TCPState(w >> stateShift & stateMask) }
 func wClass(w uint64) class    { return class(w >> classShift & classMask) }
 func wGen(w uint64) uint32     { return uint32(w >> genShift & genMask) }

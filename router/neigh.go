@@ -205,11 +205,6 @@ func unpackWord(w uint64) (State, [6]byte) {
 
 func (n *neighbour[T]) state() State { return State(n.word.Load() >> 48) }
 
-func (n *neighbour[T]) mac() [6]byte {
-	_, m := unpackWord(n.word.Load())
-	return m
-}
-
 // set changes n's state and MAC and moves it to the end of the eviction
 // order. Under mu; n must be linked (inserted).
 func (c *Cache[T]) set(n *neighbour[T], s State, mac [6]byte, now int64) {

@@ -149,98 +149,9 @@ tmp=$(mktemp -d -t "nbdhcp-$ID.XXXXXX")
 # Hard upper bound for every long-running process this script starts: they
 # are wrapped in timeout(1), so they die even if this script is SIGKILLed.
 BUDGET=$(((${#SERVERS[@]} * RUNS * (DURATION + 60)) + 600))
-PIDS=()  # processes to stop on exit (timeout wrappers)
-NETNS=() # namespaces to delete on exit
-CLEANED=0
-
-cleanup() {
-	local rc=$?
-	((CLEANED)) && return 0
-	CLEANED=1
-	set +e
-	trap '' INT TERM
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for _ in $(seq 50); do
-		local alive=0
-		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	local ns
-	for ns in "${NETNS[@]}"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	done
-	sleep 0.2
-	for ns in "${NETNS[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [[ -n $KEEP ]]; then
-		mkdir -p "$KEEP" && cp -r "$tmp"/. "$KEEP"/ 2>/dev/null && rm -f "$KEEP"/neutrino &&
-			echo "raw results, logs, lease files and state kept in $KEEP" >&2
-	fi
-	rm -rf "$tmp"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-addns() { # addns NAME: a fresh namespace, lo up, no IPv6 chatter
-	timeout 10 ip netns add "$1"
-	NETNS+=("$1")
-	timeout 10 ip -n "$1" link set lo up
-	timeout 10 ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
-}
-
-delns() { # delns NAME...: kill what runs inside and delete
-	local ns
-	for ns in "$@"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-	done
-	sleep 0.2
-	for ns in "$@"; do
-		timeout 10 ip netns del "$ns" 2>/dev/null || true
-		local i keep=()
-		for i in "${NETNS[@]}"; do [[ $i == "$ns" ]] || keep+=("$i"); done
-		NETNS=("${keep[@]}")
-	done
-}
-
-stoppid() { # stoppid PID: TERM, wait up to 10 s, KILL; forget it
-	local p=$1
-	kill -TERM "$p" 2>/dev/null || true
-	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	local i keep=()
-	for i in "${PIDS[@]}"; do [[ $i == "$p" ]] || keep+=("$i"); done
-	PIDS=("${keep[@]}")
-}
-
-# fg CMD...: run CMD in the background and wait for it, so that INT/TERM
-# reach our trap at once (bash defers traps while a foreground child runs).
-fg() {
-	"$@" &
-	local p=$! rc=0
-	PIDS+=("$p")
-	wait "$p" || rc=$?
-	local i keep=()
-	for i in "${PIDS[@]}"; do [[ $i == "$p" ]] || keep+=("$i"); done
-	PIDS=("${keep[@]}")
-	return "$rc"
-}
-
-waitfor() { # waitfor SECONDS WHAT CMD...: poll CMD every 0.1 s
-	local secs=$1 what=$2
-	shift 2
-	for _ in $(seq $((secs * 10))); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	die "timed out after ${secs}s waiting for $what"
-}
+KEEP_WHAT="raw results, logs, lease files and state"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 child_of() { # child_of WRAPPER-PID: the process timeout(1) started
 	local c=""
@@ -406,7 +317,7 @@ run_dnsmasq() { # run_dnsmasq RUN
 	perf dnsmasq "$run" "$c" "$cif" "$s"
 	kill -0 "$SERVER_PID" 2>/dev/null || log "dnsmasq: WARNING: the process died during the run"
 	SERVER_PID=""
-	stoppid "$wrapper"
+	stoppid "$wrapper" 10
 	STORE[dnsmasq]="$(awk 'END {print NR}' "$dir/leases" 2>/dev/null || echo 0) leases in its lease file, $(du -sk "$dir/leases" 2>/dev/null | awk '{print $1}') KiB"
 	delns "$c" "$s"
 }
@@ -466,7 +377,7 @@ run_neutrino() { # run_neutrino RUN
 	fi
 	SERVER_PID=""
 	# Stopping flushes the leases: the state directory's size is measured after.
-	stoppid "$wrapper"
+	stoppid "$wrapper" 10
 	STORE[neutrino]="$(du -sk "$dir/state" | awk '{print $1}') KiB in its state directory ($(find "$dir/state" -type f | wc -l) files)"
 	delns "$c" "$sw"
 }

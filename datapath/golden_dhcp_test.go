@@ -107,20 +107,7 @@ func TestReplayGoldenDHCP(t *testing.T) {
 				got[filepath.Join("out", po.Port+".pcap")] = b
 				o.ports[po.Port] = readGDFrames(t, po.Port, b)
 			}
-			for rel, data := range got {
-				path := filepath.Join(dir, rel)
-				if *update {
-					writeFile(t, path, data)
-					continue
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test ./datapath -run TestReplayGoldenDHCP -update)", err)
-				}
-				if !bytes.Equal(want, data) {
-					t.Errorf("%s differs from the golden file:\nwant:\n%s\ngot:\n%s", path, describeFile(rel, want), describeFile(rel, data))
-				}
-			}
+			checkGolden(t, dir, got, "TestReplayGoldenDHCP")
 			// Every frame that leaves the node has valid checksums.
 			for port, frames := range o.ports {
 				for i, f := range frames {

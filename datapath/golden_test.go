@@ -119,20 +119,7 @@ func TestReplayGolden(t *testing.T) {
 				}
 				got[filepath.Join("out", o.Port+".pcap")] = b
 			}
-			for rel, data := range got {
-				path := filepath.Join(dir, rel)
-				if *update {
-					writeFile(t, path, data)
-					continue
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test ./datapath -run TestReplayGolden -update)", err)
-				}
-				if !bytes.Equal(want, data) {
-					t.Errorf("%s differs from the golden file:\nwant:\n%s\ngot:\n%s", path, describeFile(rel, want), describeFile(rel, data))
-				}
-			}
+			checkGolden(t, dir, got, "TestReplayGolden")
 		})
 	}
 }
@@ -217,4 +204,25 @@ func describeFile(rel string, data []byte) string {
 		fmt.Fprintf(&b, "  %s %s\n", ci.Timestamp.Format("15:04:05"), frameSummary(d))
 	}
 	return b.String()
+}
+
+// checkGolden compares each file of got (a path under dir) with the golden
+// one, or writes it with -update; test names the test to rerun with
+// -update.
+func checkGolden(t *testing.T, dir string, got map[string][]byte, test string) {
+	t.Helper()
+	for rel, data := range got {
+		path := filepath.Join(dir, rel)
+		if *update {
+			writeFile(t, path, data)
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./datapath -run %s -update)", err, test)
+		}
+		if !bytes.Equal(want, data) {
+			t.Errorf("%s differs from the golden file:\nwant:\n%s\ngot:\n%s", path, describeFile(rel, want), describeFile(rel, data))
+		}
+	}
 }

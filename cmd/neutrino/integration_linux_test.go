@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -44,23 +43,7 @@ type node struct {
 
 func startNode(t *testing.T, bin, topology string, sw *netnstest.NS, devices ...string) *node {
 	t.Helper()
-	dir := t.TempDir()
-	topo := filepath.Join(dir, "topology.yaml")
-	if err := os.WriteFile(topo, []byte(topology), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	n := &node{sw: sw, socket: filepath.Join(dir, "node.sock"), bin: bin}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	n.proc = sw.Start(ctx, bin, "run", "--socket", n.socket, "--state-dir", filepath.Join(dir, "state"), topo)
-	for _, dev := range devices {
-		waitFor(t, n, func() bool {
-			_, err := sw.Run(context.Background(), "ip", "link", "show", dev)
-			return err == nil
-		}, "device "+dev+" to appear")
-	}
-	waitFor(t, n, func() bool { _, err := os.Stat(n.socket); return err == nil }, "the control socket")
-	return n
+	return startNodeIn(t, bin, topology, sw, t.TempDir(), devices...)
 }
 
 func waitFor(t *testing.T, n *node, ok func() bool, what string) {

@@ -17,10 +17,13 @@ func (d *delta) word(old, new uint16) {
 	}
 }
 
-// addr adds the change of an IPv4 address, two words.
-func (d *delta) addr(old, new [4]byte) {
-	d.word(binary.BigEndian.Uint16(old[0:2]), binary.BigEndian.Uint16(new[0:2]))
-	d.word(binary.BigEndian.Uint16(old[2:4]), binary.BigEndian.Uint16(new[2:4]))
+// addr adds the change of an IPv4 address from old to new, as its two
+// words. A word that keeps its value adds ~w + w = 0xffff, a zero of
+// ones' complement: harmless once the address changes at all.
+func (d *delta) addr(old, new uint32) {
+	if old != new {
+		*d += delta(^old>>16) + delta(^old&0xffff) + delta(new>>16) + delta(new&0xffff)
+	}
 }
 
 // apply returns checksum field hc, the complement of a sum, patched by d.
@@ -56,9 +59,9 @@ func set16(b []byte, v uint16, d *delta) {
 // setAddr writes address v at b[0:4] and adds the change to d; it writes
 // nothing when the address is already v.
 func setAddr(b []byte, v [4]byte, d *delta) {
-	old := [4]byte(b[:4])
-	if old != v {
-		copy(b[:4], v[:])
-		d.addr(old, v)
+	old, nw := binary.BigEndian.Uint32(b[:4]), binary.BigEndian.Uint32(v[:])
+	if old != nw {
+		binary.BigEndian.PutUint32(b[:4], nw)
+		d.addr(old, nw)
 	}
 }

@@ -90,7 +90,7 @@ func TestDeltaSum(t *testing.T) {
 		binary.BigEndian.PutUint32(to[:], r.Uint32())
 		n := uint16(r.Uint32())
 		var d delta
-		d.addr(src, to)
+		d.addr(binary.BigEndian.Uint32(src[:]), binary.BigEndian.Uint32(to[:]))
 		got := d.applySum(header.PseudoHeaderChecksum(header.ProtoTCP, src, dst, n))
 		if want := header.PseudoHeaderChecksum(header.ProtoTCP, to, dst, n); got != want {
 			t.Fatalf("%v -> %v: %#04x, want %#04x", src, to, got, want)

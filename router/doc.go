@@ -33,6 +33,29 @@
 // in place into the reply as Neutron's OVS ARP responder does.
 // BuildGratuitous and BuildRequest write the frames the router sends itself.
 //
+// # ICMP, resets and fragmentation
+//
+// What Linux's IPv4 stack sends on a router's behalf; the builders write
+// into the caller's buffers and allocate nothing:
+//
+//   - ShouldSendError applies icmp_send's rules for when not to send an
+//     ICMP error (not about an ICMP error, a later fragment, a martian
+//     source or a group destination), and BuildICMPError builds the error:
+//     from the interface's address, precedence 0xc0, as much of the
+//     offending datagram as fits in 576 bytes, the next-hop MTU in
+//     "fragmentation needed";
+//   - ICMPLimiter then decides whether it may go out: Linux's global token
+//     bucket (icmp_msgs_per_sec, icmp_msgs_burst) and per-destination
+//     limit (icmp_ratelimit, bursts of 6) for the types in icmp_ratemask,
+//     never for "fragmentation needed", on the injected clock, its table of
+//     destinations bounded;
+//   - EchoReply turns an echo request to one of the router's addresses
+//     into the reply in place, and BuildTCPReset answers a TCP segment to
+//     a port where nothing listens as tcp_v4_send_reset does;
+//   - Fragment cuts a datagram larger than the egress MTU as
+//     ip_do_fragment, into buffers the caller hands out one at a time; a
+//     datagram with DF gets "fragmentation needed" instead.
+//
 // The datapath's router element ties them together for each routed frame:
 //
 //  1. FIB Lookup of the destination with the frame's FlowHash;

@@ -79,14 +79,21 @@ func echoWanted(frame []byte, parsed bool) (want, known bool) {
 	p := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.Default)
 	eth, _ := p.Layer(layers.LayerTypeEthernet).(*layers.Ethernet)
 	ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-	tags := 0
+	tags, etherType := 0, layers.EthernetType(0)
+	if eth != nil {
+		etherType = eth.EthernetType
+	}
 	for _, l := range p.Layers() {
-		if l.LayerType() == layers.LayerTypeDot1Q {
+		if tag, ok := l.(*layers.Dot1Q); ok {
 			tags++
+			etherType = tag.Type
 		}
 	}
 	if eth == nil || ip == nil || p.ErrorLayer() != nil || tags > 1 { // header.Parse reads one tag
 		return false, false
+	}
+	if etherType != layers.EthernetTypeIPv4 || ip.Version != 4 {
+		return false, true // gopacket also reads IPv4 after EtherType 0xffff ("raw"), any version
 	}
 	if ip.Protocol != layers.IPProtocolICMPv4 || ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
 		return false, true

@@ -31,21 +31,22 @@ func (t *Topology) unimplemented(node *Node) []string {
 	}
 
 	for _, r := range t.Routers {
-		if on(r.Node) {
-			add(&r.Source, r.Path, "routers are not implemented yet; no routing or NAT happens%s", routerDetail(r))
-		}
-	}
-
-	for _, f := range t.FloatingIPs {
-		served := f.Router != nil && on(f.Router.Node) || f.Router == nil && f.Network != nil && present(f.Network)
-		if !served {
+		if !on(r.Node) {
 			continue
 		}
-		what := "nothing answers for " + f.Address.String()
-		if f.Port != nil {
-			what += " or forwards it to " + f.Port.Name + " (" + f.FixedIP.String() + ")"
+		for _, ri := range r.Interfaces {
+			if ri.Subnet != nil && ri.Subnet.CIDR.Addr().Is6() {
+				add(&ri.Source, ri.Path, "IPv6 routing is not implemented yet; router %s has no qr- port on IPv6 subnet %s (its IPv4 subnets are routed)", r.Name, ri.Subnet.Name)
+			}
 		}
-		add(&f.Source, f.Path, "floating IPs are not implemented yet; no NAT happens: %s", what)
+		if g := r.ExternalGateway; g != nil && g.IP.Is6() {
+			add(&g.Source, g.Path, "IPv6 routing is not implemented yet; router %s has no qg- port on its IPv6 gateway %s", r.Name, g.IP)
+		}
+		for _, rt := range r.Routes {
+			if rt.Destination.Addr().Is6() {
+				add(&rt.Source, rt.Path, "IPv6 routing is not implemented yet; the route to %s is unused", rt.Destination)
+			}
+		}
 	}
 
 	for _, n := range t.Networks {
@@ -112,47 +113,6 @@ func expectsFiltering(t *Topology, p *Port) bool {
 	// Hosts behind an uplink are no members of default: Neutron would
 	// drop what they send to the port.
 	return p.Network != nil && (p.Network.Type == Flat || p.Network.Type == VLAN)
-}
-
-// routerDetail says what of a router does nothing: ": nothing answers on
-// 10.0.0.1 (s1) or the external gateway 192.168.1.110 (ext-net, SNAT); 2
-// extra routes are unused".
-func routerDetail(r *Router) string {
-	var addrs []string
-	for _, ri := range r.Interfaces {
-		if ri.Subnet != nil && ri.IP.IsValid() {
-			addrs = append(addrs, ri.IP.String()+" ("+ri.Subnet.Name+")")
-		}
-	}
-	if g := r.ExternalGateway; g != nil && g.IP.IsValid() {
-		gw := "the external gateway " + g.IP.String() + " (" + g.NetworkName
-		if g.EnableSNAT {
-			gw += ", SNAT"
-		}
-		addrs = append(addrs, gw+")")
-	}
-	var b strings.Builder
-	if len(addrs) > 0 {
-		b.WriteString(": nothing answers on ")
-		for i, a := range addrs {
-			switch {
-			case i == 0:
-			case i == len(addrs)-1:
-				b.WriteString(" or ")
-			default:
-				b.WriteString(", ")
-			}
-			b.WriteString(a)
-		}
-	}
-	switch n := len(r.Routes); n {
-	case 0:
-	case 1:
-		b.WriteString("; its extra route is unused")
-	default:
-		fmt.Fprintf(&b, "; its %d extra routes are unused", n)
-	}
-	return b.String()
 }
 
 func portNames(ports []*Port) string {

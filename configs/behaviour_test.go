@@ -15,8 +15,6 @@ func TestUnimplementedExamples(t *testing.T) {
 	}
 	want := []string{
 		seed + ":67:5: ports vm-91-14, vm-81-12: security groups (default, allow-ping-ssh) are not implemented yet; no filtering or anti-spoofing: all traffic passes",
-		seed + ":81:5: routers[0] (router1): routers are not implemented yet; no routing or NAT happens: nothing answers on 91.1.180.1 (subnet-91), 81.1.180.1 (subnet-81) or the external gateway 192.168.1.110 (ext-net, SNAT)",
-		seed + ":96:5: floating_ips[0] (192.168.1.104): floating IPs are not implemented yet; no NAT happens: nothing answers for 192.168.1.104 or forwards it to vm-91-14 (91.1.180.14)",
 	}
 	if diff := cmp.Diff(want, top.Unimplemented()); diff != "" {
 		t.Errorf("%s: Unimplemented (-want +got):\n%s", seed, diff)
@@ -93,7 +91,7 @@ func TestUnimplemented(t *testing.T) {
 			"t.yaml:4:5: ports a: port security is not implemented yet; no anti-spoofing: all traffic passes",
 		},
 	}, {
-		name: "router without gateway, unassociated floating IP",
+		name: "router without gateway, unassociated floating IP: all routed",
 		yaml: doc(
 			"version: 1",
 			"networks:",
@@ -106,9 +104,22 @@ func TestUnimplemented(t *testing.T) {
 			"floating_ips:",
 			"  - {floating_ip_address: 192.0.2.7, floating_network: ext}",
 		),
+	}, {
+		name: "router on an IPv6 subnet",
+		yaml: doc(
+			"version: 1",
+			"networks:",
+			"  - name: n",
+			"    type: local",
+			"    subnets:",
+			"      - {name: s4, cidr: 10.0.0.0/24}",
+			"      - {name: s6, cidr: '2001:db8::/64', enable_dhcp: false}",
+			"routers:",
+			"  - name: r",
+			"    interfaces: [s4, s6]",
+		),
 		want: []string{
-			"t.yaml:6:5: routers[0] (r): routers are not implemented yet; no routing or NAT happens: nothing answers on 10.0.0.1 (s); its extra route is unused",
-			"t.yaml:10:5: floating_ips[0] (192.0.2.7): floating IPs are not implemented yet; no NAT happens: nothing answers for 192.0.2.7",
+			"t.yaml:10:22: routers[0] (r): interfaces[1] (s6): IPv6 routing is not implemented yet; router r has no qr- port on IPv6 subnet s6 (its IPv4 subnets are routed)",
 		},
 	}, {
 		name: "IPv6 DHCP",

@@ -4,7 +4,7 @@ import "go.yaml.in/yaml/v3"
 
 // The fields of nodes and uplinks, in the order of TOPOLOGY.md.
 var (
-	nodeFields   = []string{"name", "underlay_ip"}
+	nodeFields   = []string{"name", "underlay_ip", "conntrack_max"}
 	uplinkFields = []string{"name", "node", "interface", "tap"}
 )
 
@@ -17,6 +17,13 @@ func (d *decoder) node(n *yaml.Node, path string) *Node {
 	f.require("name")
 	x.Name = f.name("name")
 	x.UnderlayIP = f.addr("underlay_ip")
+	if v, ok := f.integer("conntrack_max"); ok {
+		if v < MinConntrackMax || v > MaxConntrackMax {
+			d.errorf(x.At("conntrack_max"), x.FieldPath("conntrack_max"), "%d connections is out of range: give %d to %d (the default is %d, as Linux's nf_conntrack_max)", v, MinConntrackMax, MaxConntrackMax, DefaultConntrackMax)
+		} else {
+			x.ConntrackMax = v
+		}
+	}
 	return x
 }
 

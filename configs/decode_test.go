@@ -40,7 +40,7 @@ func TestDecodeErrors(t *testing.T) {
 				"  - name: a",
 				"    colour: blue",
 			),
-			want: []string{`t.yaml:4:5: nodes[0] (a): unknown field "colour" (known fields: name, underlay_ip)`},
+			want: []string{`t.yaml:4:5: nodes[0] (a): unknown field "colour" (known fields: name, underlay_ip, conntrack_max)`},
 		},
 		{
 			name: "unknown section",
@@ -448,7 +448,7 @@ func TestDecodeErrors(t *testing.T) {
 			),
 			want: []string{
 				`t.yaml:2:1: unknown field "x-common" (known fields: version, nodes, uplinks, networks, ports, routers, floating_ips, security_groups)`,
-				`t.yaml:6:9: nodes[0] (a): unknown field "colour" (known fields: name, underlay_ip)`,
+				`t.yaml:6:9: nodes[0] (a): unknown field "colour" (known fields: name, underlay_ip, conntrack_max)`,
 			},
 		},
 	})

@@ -32,6 +32,9 @@ type Node struct {
 	// UnderlayIP is the VXLAN local_ip; the zero Addr when not given. A node
 	// with a port or router on a vxlan network always has one.
 	UnderlayIP netip.Addr
+	// ConntrackMax bounds the node's connection table (its routers' and
+	// security groups'); DefaultConntrackMax when not given.
+	ConntrackMax int
 	// Implicit is set on the node named "local" made up when the file has no
 	// nodes section.
 	Implicit bool
@@ -358,4 +361,8 @@ const (
 	MaxDeviceName        = 15 // IFNAMSIZ - 1
 	MaxVLAN              = 4094
 	MaxVNI               = 1<<24 - 1
+	// A node's connection table (neutrino extension conntrack_max).
+	DefaultConntrackMax = 262144
+	MinConntrackMax     = 1024
+	MaxConntrackMax     = 1 << 24
 )

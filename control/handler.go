@@ -20,6 +20,10 @@ type Handler func() (any, error)
 // the items already sent.
 type StreamHandler func(args []string, emit func(any) error) error
 
+// ValueHandler answers a command that takes arguments with one value
+// (never a list, whatever its type).
+type ValueHandler func(args []string) (any, error)
+
 // answer is where a handler's output goes.
 type answer interface {
 	item(v any) error

@@ -83,6 +83,24 @@ func (s *Server) Handle(name string, h StreamHandler) {
 	s.commands[name] = streamCommand(h)
 }
 
+// HandleValue adds the command name that takes arguments and answers one
+// value, or replaces the command of that name. It is safe to call while
+// serving.
+func (s *Server) HandleValue(name string, h ValueHandler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.commands == nil {
+		s.commands = map[string]command{}
+	}
+	s.commands[name] = func(args []string, a answer) error {
+		v, err := h(args)
+		if err != nil {
+			return err
+		}
+		return a.data(v)
+	}
+}
+
 // Close stops listening and removes the socket, for a server that never
 // served.
 func (s *Server) Close() error {

@@ -8,12 +8,15 @@ import (
 )
 
 // buildGraph wires the node's elements: br-int, a portIn per device port,
-// a DHCP port per network that has one. It adds the DHCP ports to
-// membership as br-int ports after the devices'.
+// a DHCP port per network that has one, a router per topology router. It
+// adds the DHCP ports, then the routers' qr- and qg- ports, to membership
+// as br-int ports after the devices'.
 //
 //	br-int output i (i < devices)   -> device i's output queue
 //	br-int output devices+k         -> DHCP port k
 //	portIn i output 0               -> br-int input i
+//	br-int output devices+d+j       -> port j of a router (d: DHCP ports)
+//	router output j                  -> br-int input devices+d+j (its port j)
 //	portIn i output 1 (VM ports)    -> the DHCP port of i's network
 //	portIn i output 1+k (uplinks)   -> the DHCP port of the k-th network it carries that has one
 //	DHCP port output i              -> device i's output queue
@@ -51,8 +54,24 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 		dhcpOf[nw.LVID] = e
 		dhcps = append(dhcps, e)
 	}
+	for i := range n.spec.Routers {
+		rs := &n.spec.Routers[i]
+		first := l2switch.PortID(len(br.out))
+		e, err := n.newRouter(rs, first, n.ct, br)
+		if err != nil {
+			return nil, err
+		}
+		for k, ps := range rs.Ports {
+			membership[first+l2switch.PortID(k)] = []uint16{ps.LVID}
+			br.out = append(br.out[:len(br.out):len(br.out)], target{elem: e, port: uint16(k)})
+		}
+		g.routers = append(g.routers, e)
+	}
 	add(br, br.out)
 	for _, e := range dhcps {
+		add(e, e.out)
+	}
+	for _, e := range g.routers {
 		add(e, e.out)
 	}
 	for i, p := range n.ports {

@@ -31,6 +31,10 @@ type graph struct {
 	elems []element
 	wires [][]target // wires[e][out]: where element e's output port out leads (each element holds its own row)
 	entry []*portIn  // entry[i]: where frames read from device port i enter
+	// routers are the router elements, in topology order. Their
+	// neighbour caches and reassembly tables live with them (a reload
+	// that keeps a router will hand them over).
+	routers []*routerElem
 }
 
 // maxHops bounds how many elements one frame passes; a frame that would

@@ -59,6 +59,17 @@ func (n *Node) Ports() []PortInfo {
 		}
 		out = append(out, pi)
 	}
+	// Router ports are br-int ports without a device of their own, as the
+	// qrouter namespace's qr- and qg- devices are OVS internal ports.
+	for _, e := range n.g.Load().routers {
+		for i := range e.ports {
+			p := &e.ports[i]
+			out = append(out, PortInfo{
+				Name: p.name, Kind: p.kind(), Device: p.name, Attach: "internal", Netns: "qrouter-" + e.spec.Name,
+				MAC: macString(p.mac), Network: e.spec.Ports[i].Network, LVID: p.lvid, MTU: p.mtu, State: "up",
+			})
+		}
+	}
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"neutrino/conntrack"
 	"neutrino/dhcp"
 	"neutrino/internal/clock"
 	"neutrino/internal/ratelimit"
@@ -39,6 +40,9 @@ type Options struct {
 	// Leases are the DHCP leases, long-lived beside the graph (a state
 	// directory's, from dhcp.OpenLeases); default: in memory only.
 	Leases *dhcp.Leases
+	// ConntrackMax bounds the routers' connection table (the node's
+	// nf_conntrack_max); 0: the Spec's, else conntrack.DefaultMaxEntries.
+	ConntrackMax int
 }
 
 // Node is one running node: its device ports, the element graph that
@@ -49,6 +53,7 @@ type Node struct {
 	ports  []*port // device ports; port i is br-int port i
 	sw     *l2switch.Switch
 	leases *dhcp.Leases
+	ct     *conntrack.Table // the routers' connections, a zone per router
 	g      atomic.Pointer[graph]
 	clock  clock.Clock
 	log    *slog.Logger
@@ -86,8 +91,15 @@ func New(spec *Spec, opts Options) (*Node, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 64
 	}
-	if len(spec.Ports)+len(spec.Networks) > int(^l2switch.PortID(0)) {
+	routerPorts := 0
+	for _, r := range spec.Routers {
+		routerPorts += len(r.Ports)
+	}
+	if len(spec.Ports)+len(spec.Networks)+routerPorts > int(^l2switch.PortID(0)) {
 		return nil, fmt.Errorf("node %s: too many ports (%d)", spec.Node, len(spec.Ports))
+	}
+	if opts.ConntrackMax == 0 {
+		opts.ConntrackMax = spec.ConntrackMax
 	}
 	if opts.Leases == nil {
 		opts.Leases = dhcp.NewLeases()
@@ -98,6 +110,8 @@ func New(spec *Spec, opts Options) (*Node, error) {
 		clock:  opts.Clock,
 		log:    opts.Logger,
 		batch:  opts.BatchSize,
+		// NAT picks up TCP mid-stream after a restart (nf_conntrack_tcp_loose).
+		ct: conntrack.New(conntrack.Config{MaxEntries: opts.ConntrackMax, TCPLoose: true}),
 		sw: l2switch.New(l2switch.Config{AgingTime: opts.AgingTime, MaxMACsPerPort: opts.MaxMACsPerPort,
 			MaxEntries: opts.MaxFDBEntries}),
 	}

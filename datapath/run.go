@@ -23,10 +23,14 @@ func (n *Node) Run(ctx context.Context) error {
 			n.readLoop(ctx, p)
 		}()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		n.ageLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		n.routerLoop(ctx)
 	}()
 	<-ctx.Done()
 	err := n.Close()

@@ -102,6 +102,9 @@ type Spec struct {
 	Node     string
 	Networks []NetworkSpec
 	Ports    []PortSpec
+	Routers  []RouterSpec
+	// ConntrackMax bounds the node's connection table (0: the default).
+	ConntrackMax int
 }
 
 // network returns the network with the given local VLAN.

@@ -7,8 +7,11 @@ import l2switch "neutrino/switch"
 // the reasons of the package that decides there.
 //
 //		device ──► port-in ──► bridge (br-int) ──► port-out ──► device
-//		              │              │                 ▲
-//		              │              └──► qdhcp ───────┘
+//		              │            │  ▲  │                ▲
+//		              │            │  │  └──► qdhcp ──────┘
+//		              │            ▼  │
+//		              │          qrouter   (qr- and qg- ports are br-int ports:
+//		              │                     routed frames go back into br-int)
 //		              └─────────────────► qdhcp   (DHCP, ARP and ICMP for the
 //		                                           DHCP port, answered on the node)
 //
@@ -19,6 +22,8 @@ import l2switch "neutrino/switch"
 //	  - StagePortOut: tagging, segmentation and the write to a device
 //	    (datapath Reason).
 //	  - StageGraph: the graph itself: hop limit, buffer pool (datapath Reason).
+//	  - StageRouter: a router (qrouter): routing, ARP, ICMP, conntrack and
+//	    NAT (RouterReason).
 type Stage uint8
 
 // The stages.
@@ -28,6 +33,7 @@ const (
 	StageDHCP
 	StagePortOut
 	StageGraph
+	StageRouter
 	NumStages
 )
 
@@ -37,6 +43,7 @@ var stageNames = [NumStages]string{
 	StageDHCP:    "dhcp",
 	StagePortOut: "port_out",
 	StageGraph:   "graph",
+	StageRouter:  "router",
 }
 
 // String returns the stage's counter name.
@@ -61,6 +68,8 @@ func (n *Node) reasonName(s Stage, r uint8) string {
 		return l2switch.DropReason(r).String()
 	case StageDHCP:
 		return dhcpReasonName(r)
+	case StageRouter:
+		return RouterReason(r).String()
 	}
 	return Reason(r).String()
 }

@@ -52,5 +52,7 @@ func SpecFromView(v *configs.NodeView) *Spec {
 		}
 		s.Ports = append(s.Ports, ps)
 	}
+	s.Routers = routerSpecs(v)
+	s.ConntrackMax = v.Node.ConntrackMax
 	return s
 }

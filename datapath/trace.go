@@ -70,6 +70,9 @@ func (n *Node) bridgePortName(id l2switch.PortID) string {
 	}
 	g := n.g.Load()
 	if t := g.wires[0][id]; t.elem != nil {
+		if r, ok := t.elem.(*routerElem); ok {
+			return r.ports[t.port].name
+		}
 		return t.elem.name()
 	}
 	return "?"

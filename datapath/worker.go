@@ -2,6 +2,7 @@ package datapath
 
 import (
 	"neutrino/link"
+	"neutrino/nat"
 	"neutrino/packet"
 	l2switch "neutrino/switch"
 )
@@ -43,6 +44,16 @@ type Worker struct {
 	held []*packet.Buffer // taken from the pool in this batch, given back after the flush
 
 	drops dropCounters
+
+	// Routers: the SNAT port allocator, the empty frame handed to a
+	// neighbour cache (kept when the cache keeps it), frames released by
+	// a resolved neighbour, fragments being made, and the largest
+	// fragment of the reassembled datagram being routed (0: none).
+	snat     nat.Allocator
+	nbox     *heldFrame
+	released []*heldFrame
+	frags    []*packet.Buffer
+	fragMax  int
 }
 
 // NewWorker returns a worker for batches of up to batch frames. Its drop

@@ -118,6 +118,27 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// streamed one at a time, never built whole.
 	ctl.Handle("fdb", control.Seq(n.EachFDB))
 	ctl.Handle("leases", control.Seq(n.EachLease))
+	ctl.Handle("conntrack", func(args []string, emit func(any) error) error {
+		f, err := datapath.ParseConntrackFilter(args)
+		if err != nil {
+			return err
+		}
+		n.EachConntrack(f, func(e datapath.ConntrackEntry) bool {
+			err = emit(e)
+			return err == nil
+		})
+		return err
+	})
+	ctl.HandleValue("conntrack-count", func(args []string) (any, error) {
+		f, err := datapath.ParseConntrackFilter(args)
+		if err != nil {
+			return nil, err
+		}
+		return n.CountConntrack(f), nil
+	})
+	ctl.Handle("routers", routerList(n.Routers))
+	ctl.Handle("routes", routerList(n.Routes))
+	ctl.Handle("neighbors", routerList(n.Neighbors))
 
 	if *cpuprofile != "" {
 		stopProfile, err := startCPUProfile(*cpuprofile)
@@ -179,5 +200,30 @@ func showHandlers(n *datapath.Node) map[string]control.Handler {
 	return map[string]control.Handler{
 		"ports":    func() (any, error) { return n.Ports(), nil },
 		"counters": func() (any, error) { return n.Counters(), nil },
+		"nat":      func() (any, error) { return n.NAT(), nil },
+	}
+}
+
+// routerList answers a command taking an optional router name with the
+// list list returns.
+func routerList[T any](list func(name string) ([]T, error)) control.StreamHandler {
+	return func(args []string, emit func(any) error) error {
+		if len(args) > 1 {
+			return fmt.Errorf("takes at most one router name, got %q", args)
+		}
+		name := ""
+		if len(args) == 1 {
+			name = args[0]
+		}
+		items, err := list(name)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := emit(it); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }

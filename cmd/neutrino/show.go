@@ -14,6 +14,9 @@ import (
 )
 
 const showExample = `  neutrino show fdb
+  neutrino show routes router1
+  neutrino show conntrack --addr 192.168.1.104
+  neutrino show conntrack --count
   neutrino show --node compute01 --json counters | jq .drops`
 
 // showAbout is the help's description, its list of subjects built from
@@ -31,6 +34,23 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	socket := fs.String("socket", "", "control socket of the node (default /run/neutrino/NODE.sock)")
 	node := fs.String("node", "", "the node to read, when several run on this host")
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	count := fs.Bool("count", false, "conntrack: print how many connections there are (with the filters: how many match)")
+	var filters []string
+	for _, f := range []struct{ name, short, usage string }{
+		{"src", "s", "conntrack: connections whose original source is `ADDR`"},
+		{"dst", "d", "conntrack: connections whose original destination is `ADDR`"},
+		{"addr", "", "conntrack: connections with `ADDR` in either direction (a floating IP, a SNAT address)"},
+		{"zone", "w", "conntrack: connections in zone `N` (a router's, see show routers)"},
+	} {
+		set := func(v string) error {
+			filters = append(filters, f.name+"="+v)
+			return nil
+		}
+		fs.Func(f.name, f.usage, set)
+		if f.short != "" {
+			fs.Func(f.short, "the same as --"+f.name, set)
+		}
+	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagError(fs, err, stdout, stderr)
@@ -45,8 +65,22 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "neutrino show: unknown %q: %s\n", pos[0], say)
 		return 2
 	}
-	if len(pos) > 1 {
-		fmt.Fprintf(stderr, "neutrino show %s: takes no arguments, got %q\n", sub.name, strings.Join(pos[1:], " "))
+	if len(pos)-1 > sub.maxArgs {
+		if sub.maxArgs == 0 {
+			fmt.Fprintf(stderr, "neutrino show %s: takes no arguments, got %q\n", sub.name, strings.Join(pos[1:], " "))
+		} else {
+			fmt.Fprintf(stderr, "neutrino show %s: takes %s, got %q\n", sub.name, sub.argsUsage, strings.Join(pos[1:], " "))
+		}
+		return 2
+	}
+	args = pos[1:]
+	if sub.name == "conntrack" {
+		args = filters
+		if *count {
+			sub, _ = findSubject("conntrack-count")
+		}
+	} else if *count || len(filters) > 0 {
+		fmt.Fprintf(stderr, "neutrino show %s: --count, --src, --dst, --addr and --zone are for show conntrack\n", sub.name)
 		return 2
 	}
 	path, err := findSocket(*socket, *node)
@@ -56,7 +90,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
-	if err := show(out, path, sub, *asJSON); err != nil {
+	if err := show(out, path, sub, args, *asJSON); err != nil {
 		out.Flush()
 		hint := ""
 		if errors.Is(err, iofs.ErrPermission) {
@@ -69,7 +103,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 }
 
 // show reads sub from the node at path and prints it while it arrives.
-func show(w io.Writer, path string, sub showSubject, asJSON bool) error {
+func show(w io.Writer, path string, sub showSubject, args []string, asJSON bool) error {
 	var p *printer
 	start := func() {
 		if p != nil {
@@ -81,7 +115,7 @@ func show(w io.Writer, path string, sub showSubject, asJSON bool) error {
 			p = sub.table(w)
 		}
 	}
-	err := control.Stream(path, control.Request{Cmd: sub.name}, func(v json.RawMessage, item bool) error {
+	err := control.Stream(path, control.Request{Cmd: sub.name, Args: args}, func(v json.RawMessage, item bool) error {
 		start()
 		switch {
 		case item == sub.list:

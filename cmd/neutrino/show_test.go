@@ -17,7 +17,7 @@ import (
 )
 
 func TestShowArguments(t *testing.T) {
-	say := "say what to show: ports, fdb, counters, leases (see neutrino show -h)\n"
+	say := "say what to show: ports, fdb, counters, leases, routers, routes, neighbors, conntrack, nat (see neutrino show -h)\n"
 	tests := []struct {
 		name string
 		args []string
@@ -26,6 +26,8 @@ func TestShowArguments(t *testing.T) {
 		{"nothing", nil, "neutrino show: " + say},
 		{"unknown", []string{"bogus"}, `neutrino show: unknown "bogus": ` + say},
 		{"too many", []string{"fdb", "ports"}, `neutrino show fdb: takes no arguments, got "ports"` + "\n"},
+		{"two routers", []string{"routes", "r1", "r2"}, `neutrino show routes: takes [ROUTER], got "r1 r2"` + "\n"},
+		{"count elsewhere", []string{"fdb", "--count"}, "neutrino show fdb: --count, --src, --dst, --addr and --zone are for show conntrack\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

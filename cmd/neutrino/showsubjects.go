@@ -16,12 +16,31 @@ var showSubjects = []showSubject{
 	listOf("fdb", "br-int's learned MACs per local VLAN, like ovs-appctl fdb/show", fdbRows),
 	valueOf("counters", "rx/tx frames, bytes and drops per port, drops per reason and stage, learning statistics, and each DHCP port's messages", printCounters),
 	listOf("leases", "DHCP leases: MAC, IP, hostname, subnet, port, expiry, like dnsmasq's lease file", leaseRows),
+	withArgs(listOf("routers", "each router (qrouter): its qr- and qg- ports, floating IPs and counters (ROUTER: one router)", routerRows), "[ROUTER]", 1),
+	withArgs(listOf("routes", "a router's FIB, like ip route in its qrouter namespace (ROUTER: one router's)", routeRows), "[ROUTER]", 1),
+	withArgs(listOf("neighbors", "the routers' ARP caches, like ip neigh (ROUTER: one router's)", neighborRows), "[ROUTER]", 1),
+	listOf("conntrack", "the routers' connections in conntrack -L's words; filter with --src, --dst, --addr, --zone; --count counts them", conntrackRows),
+	valueOf("nat", "floating IPs and the SNAT/DNAT bindings in the connection table", printNAT),
+}
+
+// hiddenSubjects are asked for by flags of a listed subject (show
+// conntrack --count), not by name.
+var hiddenSubjects = []showSubject{
+	valueOf("conntrack-count", "", printConntrackCount),
+}
+
+// withArgs lets a subject take up to max words after its name.
+func withArgs(s showSubject, usage string, max int) showSubject {
+	s.argsUsage, s.maxArgs = usage, max
+	return s
 }
 
 // showSubject is one thing `neutrino show` reads.
 type showSubject struct {
 	name, about string
 	list        bool                       // the answer is a list, streamed an item at a time
+	argsUsage   string                     // the words it takes after its name, for errors
+	maxArgs     int                        // how many
 	table       func(w io.Writer) *printer // prints the answer as tables
 }
 
@@ -34,7 +53,7 @@ type printer struct {
 }
 
 func findSubject(name string) (showSubject, bool) {
-	for _, s := range showSubjects {
+	for _, s := range append(showSubjects[:len(showSubjects):len(showSubjects)], hiddenSubjects...) {
 		if s.name == name {
 			return s, true
 		}

@@ -1,0 +1,172 @@
+package datapath
+
+import (
+	"fmt"
+	"net/netip"
+	"sync/atomic"
+
+	"neutrino/conntrack"
+	"neutrino/defrag"
+	"neutrino/packet"
+	"neutrino/packet/header"
+	"neutrino/router"
+	l2switch "neutrino/switch"
+)
+
+// routerElem is a Neutron router, the qrouter namespace of the L3 agent
+// (NEUTRON.md §3), as one element. Each of its ports (qr- on a tenant
+// subnet, qg- on the external network) is a port of br-int in its
+// network's local VLAN: the router's input port i is what br-int sends to
+// router port i (frames to its MAC, and floods), and its output i leads
+// back into br-int as that bridge port. So the router's MACs are learned
+// like any host's, and local, flat and vlan networks all work.
+//
+// A routed IPv4 frame goes: conntrack (the router's zone) -> DNAT of a
+// floating IP -> FIB -> TTL and MTU checks -> SNAT -> TTL decrement ->
+// neighbour -> br-int. ARP is answered for the router's addresses and, on
+// qg, for its floating IPs (proxy ARP); ICMP echo to the router's
+// addresses is answered, and errors (time exceeded, unreachable,
+// fragmentation needed) are sent as Linux sends them, rate-limited.
+type routerElem struct {
+	n     *Node
+	name_ string
+	spec  *RouterSpec
+	ports []routerPort
+	out   []target // by router port: br-int's input for it
+	gw    int      // the qg- port, -1 when none
+	zone  uint16
+
+	fib   *router.FIB
+	arp   *router.Responder
+	neigh *router.Cache[*heldFrame]
+	ct    *conntrack.Table
+	icmp  *router.ICMPLimiter
+	frags *defrag.Table
+
+	// Floating IPs: DNAT floating -> fixed, SNAT fixed -> floating.
+	dnat map[[4]byte][4]byte
+	fip  map[[4]byte][4]byte
+	snat bool      // enable_snat
+	gwIP [4]byte   // the qg- address: SNAT source
+	own  [][4]byte // the router's addresses (qr- gateway IPs, the qg- IP)
+
+	heldBytes atomic.Int64 // bytes of frames waiting for neighbours
+	c         routerCounters
+}
+
+// routerPort is one qr- or qg- port of a router.
+type routerPort struct {
+	name    string
+	mac     [6]byte
+	ip      [4]byte
+	prefix  netip.Prefix
+	lvid    uint16
+	mtu     int
+	gateway bool
+	bport   l2switch.PortID // its port on br-int
+}
+
+// routerCounters count what a router did, beside its drops.
+type routerCounters struct {
+	forwarded, local, ignored, arpAnswered, arpProxied atomic.Uint64
+	icmpSent, icmpLimited, garp, held, released        atomic.Uint64
+	dnat, snat, fragsHeld, reassembled                 atomic.Uint64
+}
+
+// maxHeldBytes bounds the frames one router keeps for neighbours being
+// resolved (the cache bounds them per neighbour and in number).
+const maxHeldBytes = 4 << 20
+
+func (e *routerElem) name() string { return e.name_ }
+
+// newRouter builds the element of spec; the bridge ports of its ports
+// start at first.
+func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.Table, br *bridge) (*routerElem, error) {
+	e := &routerElem{
+		n: n, name_: "qrouter-" + spec.Name, spec: spec, gw: spec.Gateway, zone: spec.Zone,
+		ct: ct, icmp: router.NewICMPLimiter(router.ICMPLimitConfig{}), frags: defrag.New(defrag.Config{}),
+		neigh: router.New[*heldFrame](router.Config{}),
+		dnat:  map[[4]byte][4]byte{}, fip: map[[4]byte][4]byte{}, snat: spec.EnableSNAT,
+	}
+	fib, err := router.Build(spec.Routes)
+	if err != nil {
+		return nil, fmt.Errorf("router %s: %w", spec.Name, err)
+	}
+	e.fib = fib
+	var ifs []router.ARPInterface
+	for i, ps := range spec.Ports {
+		p := routerPort{
+			name: ps.Name, mac: [6]byte(ps.MAC), ip: ps.Addr.Addr().As4(), prefix: ps.Addr.Masked(),
+			lvid: ps.LVID, mtu: ps.MTU, gateway: ps.Gateway, bport: first + l2switch.PortID(i),
+		}
+		e.ports = append(e.ports, p)
+		e.out = append(e.out, target{elem: br, port: uint16(p.bport)})
+		e.own = append(e.own, p.ip)
+		ai := router.ARPInterface{Index: i, MAC: p.mac, Addrs: []netip.Addr{ps.Addr.Addr()}}
+		if ps.Gateway {
+			e.gwIP = p.ip
+			for _, f := range spec.FloatingIPs {
+				ai.Proxy = append(ai.Proxy, f.Address)
+			}
+		}
+		ifs = append(ifs, ai)
+	}
+	for _, f := range spec.FloatingIPs {
+		e.dnat[f.Address.As4()] = f.Fixed.As4()
+		e.fip[f.Fixed.As4()] = f.Address.As4()
+	}
+	if e.arp, err = router.NewResponder(ifs); err != nil {
+		return nil, fmt.Errorf("router %s: %w", spec.Name, err)
+	}
+	return e, nil
+}
+
+// isOwn reports whether ip is one of the router's addresses.
+func (e *routerElem) isOwn(ip [4]byte) bool {
+	for _, a := range e.own {
+		if a == ip {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *routerElem) receive(w *Worker, in uint16, b *packet.Buffer) {
+	p := &e.ports[in]
+	d := b.Data()
+	l := &b.Meta.Layout
+	if tr := b.Meta.Trace; tr != nil {
+		tr.Addf(p.name, "receive", "%s: %s", e.name_, packetSummary(d, l))
+	}
+	if [6]byte(d[0:6]) != p.mac {
+		// Floods reach the router as every host on the network: only
+		// broadcast ARP is for it.
+		if l.Flags&header.IsARP == 0 || !header.Ethernet(d).IsMulticast() {
+			e.count(w, &e.c.ignored)
+			if tr := b.Meta.Trace; tr != nil {
+				tr.Add(p.name, "ignore", "not for the router's MAC")
+			}
+			return
+		}
+	}
+	switch {
+	case l.Flags&header.IsARP != 0:
+		e.receiveARP(w, int(in), b)
+	case l.Flags&header.IsIPv4 != 0:
+		e.receiveIPv4(w, int(in), b)
+	default:
+		e.drop(w, b, RouterNotIPv4)
+	}
+}
+
+// drop counts b dropped by the router for reason r.
+func (e *routerElem) drop(w *Worker, b *packet.Buffer, r RouterReason) {
+	w.dropIn(e, StageRouter, uint8(r), b)
+}
+
+// count adds one to c, except in a dry run.
+func (e *routerElem) count(w *Worker, c *atomic.Uint64) {
+	if !w.dryRun {
+		c.Add(1)
+	}
+}

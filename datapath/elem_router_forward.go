@@ -1,0 +1,317 @@
+package datapath
+
+import (
+	"net/netip"
+
+	"neutrino/conntrack"
+	"neutrino/nat"
+	"neutrino/packet"
+	"neutrino/packet/header"
+	"neutrino/router"
+)
+
+// receiveIPv4 checks an IPv4 packet to the router's MAC, then routes it
+// (fragments are reassembled first, as nf_defrag does before conntrack).
+func (e *routerElem) receiveIPv4(w *Worker, in int, b *packet.Buffer) {
+	d := b.Data()
+	ip := header.IPv4(d[b.Meta.Layout.L3:])
+	if !ip.ChecksumValid() {
+		e.drop(w, b, RouterBadChecksum)
+		return
+	}
+	if martian(ip.Src()) {
+		e.drop(w, b, RouterMartian)
+		return
+	}
+	if ip.IsFragment() {
+		e.reassemble(w, in, b)
+		return
+	}
+	e.route(w, in, b)
+}
+
+// martian reports whether src may not be a packet's source: 0.0.0.0,
+// loopback, multicast, class E or broadcast.
+func martian(src [4]byte) bool {
+	return src[0] == 0 || src[0] == 127 || src[0] >= 224
+}
+
+// ipv4Of returns b's frame, layout and IPv4 header.
+func ipv4Of(b *packet.Buffer) ([]byte, *header.Layout, header.IPv4) {
+	d := b.Data()
+	return d, &b.Meta.Layout, header.IPv4(d[b.Meta.Layout.L3:])
+}
+
+// addrsOf is the packet addresses k describes.
+func addrsOf(k conntrack.Key) nat.Addrs {
+	return nat.Addrs{Src: k.Src, Dst: k.Dst, SPort: k.SPort, DPort: k.DPort}
+}
+
+// route runs a whole IPv4 datagram through the router: conntrack, DNAT,
+// the FIB, TTL and MTU, SNAT, and out to the next hop.
+func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
+	d := b.Data()
+	l := &b.Meta.Layout
+	tr := b.Meta.Trace
+	v := e.ct.Track(d, l, e.zone, w.now)
+	k := v.Key()
+	cur := addrsOf(k)
+	want := cur
+	fresh, dnat := false, false
+	switch {
+	case v.State == conntrack.StateRelated:
+		e.related(w, in, b, &v)
+		return
+	case v.Conn.Valid():
+		if orig, reply, ok := v.Conn.Tuples(); ok {
+			if v.Dir == conntrack.Original {
+				want = addrsOf(reply.Invert())
+			} else {
+				want = addrsOf(orig.Invert())
+			}
+		}
+	case v.State == conntrack.StateNew:
+		fresh = true
+		if fixed, ok := e.dnat[k.Dst]; ok {
+			want.Dst = fixed
+			dnat = true
+		}
+	}
+	if tr != nil {
+		traceConntrack(tr, e, in, &v, k)
+	}
+	if e.isOwn(want.Dst) {
+		e.local(w, in, b)
+		return
+	}
+	ip := header.IPv4(d[l.L3:])
+	out, nh, ok := e.nextHop(w, b, in, want, k.Proto)
+	if !ok {
+		return
+	}
+	if ip.TTL() <= 1 {
+		e.sendError(w, b, in, icmpTimeExceeded, icmpTTLExceeded, 0)
+		e.drop(w, b, RouterTTLExceeded)
+		return
+	}
+	mtu := e.ports[out].mtu
+	if w.fragMax > 0 && w.fragMax < mtu {
+		mtu = w.fragMax // a reassembled datagram leaves in fragments no larger than it came
+	}
+	frag := false
+	if int(ip.TotalLength()) > mtu {
+		var send bool
+		if send, frag = e.tooBig(w, b, in, mtu); !send {
+			return
+		}
+	}
+	if fresh {
+		var why RouterReason
+		if want, why = e.commit(w, in, out, &v, want, dnat); why != 0 {
+			e.drop(w, b, why)
+			return
+		}
+	}
+	if b.Meta.Shared {
+		if b = w.writable(e, b); b == nil {
+			return
+		}
+		d, l, ip = ipv4Of(b)
+	}
+	var undo *nat.Addrs
+	if want != cur {
+		nat.Rewrite(d, l, want, b.Meta.GSO.NeedsCsum)
+		undo = &cur
+		if tr != nil {
+			traceNAT(tr, e.ports[out].name, cur, want)
+		}
+	}
+	ttl := ip.TTL()
+	setTTL(ip, ttl-1)
+	e.count(w, &e.c.forwarded)
+	if frag {
+		e.fragmentOut(w, b, in, out, nh, mtu, ttl)
+		return
+	}
+	e.toNeighbour(w, b, in, out, nh, undo, ttl)
+}
+
+// nextHop looks up the FIB for a packet with addresses a; no route is
+// answered with ICMP net unreachable and dropped (ok false).
+func (e *routerElem) nextHop(w *Worker, b *packet.Buffer, in int, a nat.Addrs, proto uint8) (out int, nh [4]byte, ok bool) {
+	hop, ok := e.fib.Lookup4(a.Dst, router.FlowHash(a.Src, a.Dst, proto, a.SPort, a.DPort))
+	if !ok {
+		if tr := b.Meta.Trace; tr != nil {
+			tr.Addf(e.name_, "fib", "%s: no route", netip.AddrFrom4(a.Dst))
+		}
+		if in >= 0 {
+			e.sendError(w, b, in, icmpDestUnreachable, icmpNetUnreachable, 0)
+		}
+		e.drop(w, b, RouterNoRoute)
+		return 0, nh, false
+	}
+	out = hop.Interface
+	nh = hop.Neighbour(netip.AddrFrom4(a.Dst)).As4()
+	if tr := b.Meta.Trace; tr != nil {
+		p := &e.ports[out]
+		if hop.OnLink() {
+			tr.Addf(p.name, "fib", "%s dev %s", netip.AddrFrom4(a.Dst), p.name)
+		} else {
+			tr.Addf(p.name, "fib", "%s via %s dev %s", netip.AddrFrom4(a.Dst), netip.AddrFrom4(nh), p.name)
+		}
+	}
+	return out, nh, true
+}
+
+// commit creates the connection of a NEW packet with Neutron's NAT rules
+// (NEUTRON.md §3), in their order, and returns the packet's addresses
+// after NAT:
+//
+//  1. DNAT floating IP -> fixed IP (done by the caller, PREROUTING);
+//  2. east-west between the router's subnets: nothing more;
+//  3. float-snat: a fixed IP with a floating IP leaves as the floating IP;
+//  4. anything else leaving by qg leaves as the gateway IP (enable_snat);
+//  5. hairpin: DNATed and not in by qg: SNAT to the gateway IP, so a VM
+//     reaches a floating IP on its own network and the answer comes back
+//     through the router.
+//
+// The source port is kept when free, else SNAT picks one as Linux's
+// --random-fully.
+func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want nat.Addrs, dnat bool) (nat.Addrs, RouterReason) {
+	if w.dryRun {
+		return want, 0
+	}
+	k := v.Key()
+	var to [4]byte
+	snat := false
+	if in != e.gw || out == e.gw || dnat {
+		eastWest := in != e.gw && out != e.gw && !dnat
+		switch f, ok := e.fip[k.Src]; {
+		case eastWest:
+		case ok:
+			to, snat = f, true
+		case out == e.gw && e.snat:
+			to, snat = e.gwIP, true
+		case dnat && in != e.gw:
+			to, snat = e.gwIP, true
+		}
+	}
+	if !snat && !dnat {
+		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {
+			return want, refusalReason(why)
+		}
+		return want, 0
+	}
+	reply := conntrack.Key{Src: want.Dst, Dst: want.Src, SPort: want.DPort, DPort: want.SPort, Zone: e.zone, Proto: k.Proto}
+	if snat {
+		reply.Dst = to
+		want.Src = to
+		port, ok := e.pickPort(w, &reply, k.Proto)
+		if !ok {
+			return want, RouterSNATExhausted
+		}
+		if k.Proto == header.ProtoICMP {
+			reply.SPort, reply.DPort = port, port
+			want.SPort, want.DPort = port, port
+		} else if reply.DPort != 0 {
+			reply.DPort, want.SPort = port, port
+		}
+		e.count(w, &e.c.snat)
+	}
+	if dnat {
+		e.count(w, &e.c.dnat)
+	}
+	if _, why := e.ct.CommitReply(v, reply, w.now); why != conntrack.RefusedNone {
+		return want, refusalReason(why)
+	}
+	return want, 0
+}
+
+// pickPort finds a port (an echo id for ICMP) for the reply tuple of a
+// SNATed connection that no other connection uses.
+func (e *routerElem) pickPort(w *Worker, reply *conntrack.Key, proto uint8) (uint16, bool) {
+	now := w.now
+	free := func(p uint16) bool {
+		k := *reply
+		if proto == header.ProtoICMP {
+			k.SPort, k.DPort = p, p
+		} else {
+			k.DPort = p
+		}
+		_, _, taken := e.ct.Lookup(k, now)
+		return !taken
+	}
+	switch proto {
+	case header.ProtoTCP, header.ProtoUDP:
+		return w.snat.Pick(reply.DPort, free)
+	case header.ProtoICMP:
+		return w.snat.PickID(reply.DPort, free)
+	}
+	return 0, free(0)
+}
+
+func refusalReason(r conntrack.Refusal) RouterReason {
+	if r == conntrack.RefusedTableFull {
+		return RouterConntrackFull
+	}
+	return RouterNATClash
+}
+
+// toNeighbour sends a routed frame out of router port out to next hop nh,
+// resolving its MAC; undo and ttl are what an ICMP error about it quotes.
+func (e *routerElem) toNeighbour(w *Worker, b *packet.Buffer, in, out int, nh [4]byte, undo *nat.Addrs, ttl uint8) {
+	box := w.nbox
+	if box == nil {
+		box = new(heldFrame)
+		w.nbox = box
+	}
+	if w.dryRun {
+		mac, st := e.neigh.Lookup(out, nh, w.now)
+		if tr := b.Meta.Trace; tr != nil {
+			tr.Addf(e.ports[out].name, "neighbour", "%s lladdr %s %s", netip.AddrFrom4(nh), neighMAC(mac), st)
+		}
+		e.emitRouted(w, b, out, mac)
+		return
+	}
+	dec := e.neigh.Resolve(out, nh, box, w.now)
+	if tr := b.Meta.Trace; tr != nil {
+		tr.Addf(e.ports[out].name, "neighbour", "%s: %s %s", netip.AddrFrom4(nh), dec.Action, neighMAC(dec.MAC))
+	}
+	switch dec.Action {
+	case router.Send:
+		e.emitRouted(w, b, out, dec.MAC)
+	case router.SendAndProbe:
+		e.emitRouted(w, b, out, dec.MAC)
+		e.sendARPRequest(w, out, nh, dec.MAC)
+	case router.QueueAndRequest, router.Queued:
+		w.nbox = nil
+		e.hold(w, box, b, out, in, undo, ttl)
+		if dec.HasDropped {
+			e.release(dec.Dropped)
+			w.drops[StageRouter][RouterNeighQueueFull].inc()
+		}
+		if dec.Action == router.QueueAndRequest {
+			e.sendARPRequest(w, out, nh, [6]byte{})
+		}
+	case router.Unreachable:
+		if undo != nil {
+			nat.Rewrite(b.Data(), &b.Meta.Layout, *undo, b.Meta.GSO.NeedsCsum)
+		}
+		setTTL(header.IPv4(b.Data()[b.Meta.Layout.L3:]), ttl)
+		e.sendError(w, b, in, icmpDestUnreachable, icmpHostUnreachable, 0)
+		e.drop(w, b, RouterHostUnreachable)
+	default: // router.TableFull
+		e.drop(w, b, RouterNeighTableFull)
+	}
+}
+
+// emitRouted writes the Ethernet addresses of a routed frame and sends it
+// into br-int by router port out.
+func (e *routerElem) emitRouted(w *Worker, b *packet.Buffer, out int, mac [6]byte) {
+	p := &e.ports[out]
+	d := b.Data()
+	copy(d[0:6], mac[:])
+	copy(d[6:12], p.mac[:])
+	b.Meta.LVID = p.lvid
+	w.emit(e.out[out], b)
+}

@@ -1,0 +1,89 @@
+package datapath
+
+import (
+	"context"
+	"time"
+
+	"neutrino/router"
+)
+
+// routerTick is how often the routers' timers run: neighbour requests and
+// their retries (every second by default), failed resolutions, the
+// expiry of connections and of incomplete datagrams.
+const routerTick = 100 * time.Millisecond
+
+// Gratuitous ARP at start, as the L3 agent's arping: for each qr- address,
+// the gateway IP and each floating IP, garpRounds rounds garpInterval
+// apart, each an unsolicited request (arping -U) and reply (arping -A).
+const (
+	garpRounds   = 3
+	garpInterval = time.Second
+)
+
+// conntrackExpireBudget is how many table slots one tick looks at for
+// expired connections: the whole default table in about 10 s.
+const conntrackExpireBudget = 4096
+
+// routerLoop runs the routers' timers until ctx is done, on a worker of
+// its own: what they send goes out as any batch's frames do.
+func (n *Node) routerLoop(ctx context.Context) {
+	g := n.g.Load()
+	if len(g.routers) == 0 {
+		return
+	}
+	w := n.NewWorker(n.batch)
+	t := time.NewTicker(routerTick)
+	defer t.Stop()
+	start := n.clock.Now()
+	garp := 0
+	var reqs []router.Request
+	var dropped []*heldFrame
+	for {
+		now := n.clock.Now()
+		w.g, w.now = n.g.Load(), now
+		if garp < garpRounds && now-start >= int64(garp)*int64(garpInterval) {
+			for _, e := range w.g.routers {
+				e.announce(w)
+			}
+			garp++
+		}
+		for _, e := range w.g.routers {
+			reqs, dropped = e.neigh.Tick(now, reqs[:0], dropped[:0])
+			for _, r := range reqs {
+				w.hops = 1
+				e.sendARPRequest(w, r.Iface, r.IP, r.MAC)
+			}
+			for i, h := range dropped {
+				w.hops = 1
+				e.unreachable(w, h)
+				dropped[i] = nil
+			}
+			e.frags.Expire(now)
+		}
+		n.ct.Expire(now, conntrackExpireBudget)
+		w.flush()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// announce sends one round of gratuitous ARP for every address the router
+// answers for.
+func (e *routerElem) announce(w *Worker) {
+	for i := range e.ports {
+		p := &e.ports[i]
+		for _, reply := range []bool{false, true} {
+			w.hops = 1
+			e.sendGratuitous(w, i, p.ip, reply)
+			if p.gateway {
+				for _, f := range e.spec.FloatingIPs {
+					w.hops = 1
+					e.sendGratuitous(w, i, f.Address.As4(), reply)
+				}
+			}
+		}
+	}
+}

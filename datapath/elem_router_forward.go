@@ -139,7 +139,17 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 // nextHop looks up the FIB for a packet with addresses a; no route is
 // answered with ICMP net unreachable and dropped (ok false).
 func (e *routerElem) nextHop(w *Worker, b *packet.Buffer, in int, a nat.Addrs, proto uint8) (out int, nh [4]byte, ok bool) {
-	hop, ok := e.fib.Lookup4(a.Dst, router.FlowHash(a.Src, a.Dst, proto, a.SPort, a.DPort))
+	hop, ecmp, ok := e.fib.Route4(a.Dst)
+	if ecmp {
+		// Several next hops: the flow's hash picks one, so a flow keeps
+		// its path.
+		var h router.NextHop
+		h, ok = e.fib.Lookup4(a.Dst, router.FlowHash(a.Src, a.Dst, proto, a.SPort, a.DPort))
+		hop = router.Hop4{Interface: h.Interface, OnLink: h.OnLink()}
+		if !hop.OnLink {
+			hop.Gateway = h.Gateway.As4()
+		}
+	}
 	if !ok {
 		if tr := b.Meta.Trace; tr != nil {
 			tr.Addf(e.name_, "fib", "%s: no route", netip.AddrFrom4(a.Dst))
@@ -151,10 +161,10 @@ func (e *routerElem) nextHop(w *Worker, b *packet.Buffer, in int, a nat.Addrs, p
 		return 0, nh, false
 	}
 	out = hop.Interface
-	nh = hop.Neighbour(netip.AddrFrom4(a.Dst)).As4()
+	nh = hop.Neighbour(a.Dst)
 	if tr := b.Meta.Trace; tr != nil {
 		p := &e.ports[out]
-		if hop.OnLink() {
+		if hop.OnLink {
 			tr.Addf(p.name, "fib", "%s dev %s", netip.AddrFrom4(a.Dst), p.name)
 		} else {
 			tr.Addf(p.name, "fib", "%s via %s dev %s", netip.AddrFrom4(a.Dst), netip.AddrFrom4(nh), p.name)

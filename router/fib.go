@@ -17,6 +17,8 @@ import (
 type FIB struct {
 	t      bart.Fast[[]NextHop] // prefix -> next hops, ECMP when several
 	routes []Route              // as given, for show routes
+	hops4  []Hop4               // the distinct IPv4 next hops, for cache
+	cache  *routeCache          // single-path IPv4 lookups (see Route4)
 }
 
 // Errors returned (wrapped, naming the route) by Build.
@@ -90,7 +92,11 @@ func Build(routes []Route) (*FIB, error) {
 		// any order maps a flow to the same path.
 		slices.SortFunc(hops, func(a, b NextHop) int { return a.Gateway.Compare(b.Gateway) })
 		f.t.Insert(p, slices.Clip(hops))
+		for _, h := range hops {
+			f.addHop4(h)
+		}
 	}
+	f.cache = new(routeCache)
 	return f, nil
 }
 

@@ -43,6 +43,10 @@ type Counters struct {
 	FDB    map[string]uint64            `json:"fdb"` // learning statistics
 	// DHCP counts each DHCP port's work, per network.
 	DHCP map[string]map[string]uint64 `json:"dhcp,omitempty"`
+	// Routers counts each router's work, by router name; Conntrack the
+	// node's connection table.
+	Routers   map[string]map[string]uint64 `json:"routers,omitempty"`
+	Conntrack map[string]uint64            `json:"conntrack,omitempty"`
 }
 
 func (c *portCounters) snapshot(name string) PortCounters {

@@ -3,6 +3,8 @@ package datapath
 import (
 	"net"
 
+	"neutrino/conntrack"
+
 	"neutrino/link"
 	"neutrino/packet/header"
 	l2switch "neutrino/switch"
@@ -162,6 +164,22 @@ func (n *Node) Counters() Counters {
 				c.DHCP = map[string]map[string]uint64{}
 			}
 			c.DHCP[d.network] = d.counters()
+		}
+	}
+	if rs := n.g.Load().routers; len(rs) > 0 {
+		c.Routers = map[string]map[string]uint64{}
+		for _, e := range rs {
+			c.Routers[e.spec.Name] = e.counters()
+		}
+		cs := n.ct.Stats()
+		c.Conntrack = map[string]uint64{
+			"entries": uint64(cs.Entries), "max": uint64(cs.Max), "inserted": cs.Inserted, "expired": cs.Expired,
+			"early_drop": cs.Evicted, "insert_failed": cs.Refused[conntrack.RefusedTableFull], "clash": cs.Refused[conntrack.RefusedClash],
+		}
+		for r, v := range cs.Invalid {
+			if v != 0 && r != 0 {
+				c.Conntrack["invalid_"+conntrack.Reason(r).String()] = v
+			}
 		}
 	}
 	st := n.sw.Stats()

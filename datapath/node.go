@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,6 +163,14 @@ func New(spec *Spec, opts Options) (*Node, error) {
 		return nil, errors.Join(err, n.Close())
 	}
 	n.g.Store(g)
+	for _, r := range spec.Routers {
+		var ports []string
+		for _, p := range r.Ports {
+			ports = append(ports, p.Name+"="+p.Addr.String())
+		}
+		n.log.Info("router up", "name", r.Name, "ports", strings.Join(ports, ","),
+			"floating_ips", len(r.FloatingIPs), "enable_snat", r.EnableSNAT, "conntrack_zone", r.Zone)
+	}
 	return n, nil
 }
 

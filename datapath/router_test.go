@@ -2,10 +2,13 @@ package datapath
 
 import (
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"neutrino/packet"
 )
 
 // lab is the seed 002 node with its hosts: frames the router sends to ask
@@ -289,6 +292,33 @@ func TestRouterFragNeeded(t *testing.T) {
 		ip := ipOf(t, p)
 		if ip.Length > 1400 || !ip.SrcIP.Equal(fipIP) {
 			t.Errorf("fragment %d bytes from %s", ip.Length, ip.SrcIP)
+		}
+	}
+}
+
+// A traced frame names every decision of the router in Neutron's words.
+func TestRouterTrace(t *testing.T) {
+	l := newLab(t)
+	l.send("vm-81-12", udpDgram(t, vm81MAC, qr81MAC, vm81IP, internet, 33000, 53, 64, 20))
+	l.ob.take()
+	idx, _ := l.n.PortIndex("vm-81-12")
+	w := l.n.NewWorker(1)
+	b := packet.NewBuffer(packet.MaxFrame)
+	b.SetData(udpDgram(t, vm81MAC, qr81MAC, vm81IP, internet, 33000, 53, 64, 20))
+	var tr packet.Trace
+	b.Meta.Trace = &tr
+	l.n.Process(w, idx, []*packet.Buffer{b})
+	got := strings.Join(strings.Fields(tr.String()), " ")
+	for _, want := range []string{
+		"qr-042ff29e-81 receive qrouter-router1: UDP 81.1.180.12:33000 > 8.8.8.8:53",
+		"qrouter-router1 conntrack new zone 1 udp 81.1.180.12:33000 -> 8.8.8.8:53 (original)",
+		"fib 8.8.8.8 via 192.168.1.1 dev qg-",
+		"snat 81.1.180.12:33000 -> 192.168.1.110:33000",
+		"neighbour 192.168.1.1: send 52:54:00:00:01:01",
+		"uplink:physnet1 output",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("trace lacks %q:\n%s", want, tr.String())
 		}
 	}
 }

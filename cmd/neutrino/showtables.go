@@ -93,6 +93,26 @@ func printCounters(w io.Writer, c datapath.Counters) {
 		}
 		fmt.Fprintf(w, "dhcp %s: %s\n", nw, strings.Join(parts, ", "))
 	}
+	for _, r := range slices.Sorted(maps.Keys(c.Routers)) {
+		fmt.Fprintf(w, "router %s: %s\n", r, nonZero(c.Routers[r]))
+	}
+	if c.Conntrack != nil {
+		fmt.Fprintf(w, "conntrack: %s\n", nonZero(c.Conntrack))
+	}
+}
+
+// nonZero renders the counters of m that are not zero, sorted by name.
+func nonZero(m map[string]uint64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] != 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing yet"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // leaseRows: a pool may hold thousands of leases, so rows are printed as

@@ -112,8 +112,9 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 			return
 		}
 	}
-	if b.Meta.Shared {
-		if b = w.writable(e, b); b == nil {
+	if b.Meta.Shared || w.dryRun {
+		// A dry run changes a copy: the caller's frame stays as it was.
+		if b = w.private(e, b); b == nil {
 			return
 		}
 		d, l, ip = ipv4Of(b)
@@ -188,9 +189,6 @@ func (e *routerElem) nextHop(w *Worker, b *packet.Buffer, in int, a nat.Addrs, p
 // The source port is kept when free, else SNAT picks one as Linux's
 // --random-fully.
 func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want nat.Addrs, dnat bool) (nat.Addrs, RouterReason) {
-	if w.dryRun {
-		return want, 0
-	}
 	k := v.Key()
 	var to [4]byte
 	snat := false
@@ -205,6 +203,13 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 		case dnat && in != e.gw:
 			to, snat = e.gwIP, true
 		}
+	}
+	if w.dryRun {
+		// What NAT would do, the source port kept; nothing committed.
+		if snat {
+			want.Src = to
+		}
+		return want, 0
 	}
 	if !snat && !dnat {
 		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {

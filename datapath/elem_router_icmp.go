@@ -214,8 +214,8 @@ func (e *routerElem) related(w *Worker, in int, b *packet.Buffer, v *conntrack.V
 		e.drop(w, b, RouterTTLExceeded) // no error about an error
 		return
 	}
-	if b.Meta.Shared {
-		if b = w.writable(e, b); b == nil {
+	if b.Meta.Shared || w.dryRun {
+		if b = w.private(e, b); b == nil {
 			return
 		}
 		d, l, ip = ipv4Of(b)

@@ -1,9 +1,12 @@
 package datapath
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -320,5 +323,68 @@ func TestRouterTrace(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("trace lacks %q:\n%s", want, tr.String())
 		}
+	}
+}
+
+// A dry run says what the router would do and changes nothing: no
+// connection, no frame out, the caller's frame as it was.
+func TestRouterDryRun(t *testing.T) {
+	l := newLab(t)
+	l.send("vm-81-12", echo(t, vm81MAC, qr81MAC, vm81IP, internet, 64, 1, 1, false)) // resolves the upstream router
+	l.ob.take()
+	conns := l.n.ct.Len()
+	idx, _ := l.n.PortIndex("vm-81-12")
+	w := l.n.NewWorker(1)
+	w.SetDryRun(true)
+	in := udpDgram(t, vm81MAC, qr81MAC, vm81IP, internet, 40000, 53, 64, 20)
+	b := packet.NewBuffer(packet.MaxFrame)
+	b.SetData(in)
+	var tr packet.Trace
+	b.Meta.Trace = &tr
+	l.n.Process(w, idx, []*packet.Buffer{b})
+	got := strings.Join(strings.Fields(tr.String()), " ")
+	for _, want := range []string{"conntrack new zone 1 udp 81.1.180.12:40000 -> 8.8.8.8:53", "snat 81.1.180.12:40000 -> 192.168.1.110:40000", "uplink:physnet1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dry-run trace lacks %q:\n%s", want, tr.String())
+		}
+	}
+	if string(b.Data()) != string(in) {
+		t.Error("the dry run changed the frame")
+	}
+	if l.n.ct.Len() != conns {
+		t.Errorf("the dry run made a connection: %d, was %d", l.n.ct.Len(), conns)
+	}
+	if out := l.ob.take(); len(out) != 0 {
+		t.Errorf("the dry run sent frames: %v", out)
+	}
+}
+
+// At start the router announces its addresses and floating IPs with
+// gratuitous ARP (arping -U, then -A): the first round at once.
+func TestRouterGratuitousARP(t *testing.T) {
+	n, eps := seed002(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.routerLoop(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	up := eps["physnet1"]
+	if up.WaitCount(4, 5*time.Second) < 4 {
+		t.Fatalf("%d frames out of the uplink, want the 4 of the first round", up.Count())
+	}
+	seen := map[string]int{}
+	for _, f := range up.Sent()[:4] {
+		p := checked(t, f.Data)
+		a, ok := p.Layer(layers.LayerTypeARP).(*layers.ARP)
+		if !ok || net.HardwareAddr(a.SourceHwAddress).String() != qgMAC.String() || !net.IP(a.SourceProtAddress).Equal(net.IP(a.DstProtAddress)) {
+			t.Fatalf("not a gratuitous ARP from qg: %v", p)
+		}
+		seen[fmt.Sprintf("%s op %d", net.IP(a.SourceProtAddress), a.Operation)]++
+	}
+	want := map[string]int{"192.168.1.110 op 1": 1, "192.168.1.110 op 2": 1, "192.168.1.104 op 1": 1, "192.168.1.104 op 2": 1}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("gratuitous ARPs %v, want %v", seen, want)
+	}
+	if c := eps["vm-91-14"].WaitCount(2, 5*time.Second); c < 2 {
+		t.Errorf("%d gratuitous ARPs for 91.1.180.1 on net-91, want 2", c)
 	}
 }

@@ -75,14 +75,19 @@ func (n *Node) routerLoop(ctx context.Context) {
 func (e *routerElem) announce(w *Worker) {
 	for i := range e.ports {
 		p := &e.ports[i]
-		for _, reply := range []bool{false, true} {
-			w.hops = 1
-			e.sendGratuitous(w, i, p.ip, reply)
-			if p.gateway {
-				for _, f := range e.spec.FloatingIPs {
-					w.hops = 1
-					e.sendGratuitous(w, i, f.Address.As4(), reply)
+		addrs := [][4]byte{p.ip}
+		if p.gateway {
+			for _, f := range e.spec.FloatingIPs {
+				addrs = append(addrs, f.Address.As4())
+			}
+		}
+		for _, ip := range addrs {
+			for _, reply := range []bool{false, true} {
+				if len(w.held) >= poolBuffers-4 {
+					w.flush() // a router with many floating IPs: send what is made, free the pool
 				}
+				w.hops = 1
+				e.sendGratuitous(w, i, ip, reply)
 			}
 		}
 	}

@@ -152,6 +152,23 @@ func (w *Worker) writable(e element, b *packet.Buffer) *packet.Buffer {
 	return c
 }
 
+// private returns a copy of b from the pool that no one else holds,
+// whether or not b is shared (nil, counted, when the pool is empty): what
+// an element changes in a dry run.
+func (w *Worker) private(e element, b *packet.Buffer) *packet.Buffer {
+	if !w.dryRun {
+		return w.writable(e, b)
+	}
+	c := w.alloc(e, b)
+	if c == nil {
+		return nil
+	}
+	c.SetData(b.Data())
+	c.Meta = b.Meta
+	c.Meta.Shared = false
+	return c
+}
+
 // alloc takes an empty buffer from the pool for a frame the element
 // makes; it goes back to the pool after the batch is written. An empty
 // pool is a drop of b (stage graph), and alloc returns nil.

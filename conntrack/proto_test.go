@@ -290,3 +290,31 @@ func TestDelete(t *testing.T) {
 		t.Fatal("entry left")
 	}
 }
+
+// A host pinging itself through NAT (its own floating IP: DNAT to itself,
+// SNAT to the floating IP) has one tuple for both directions; the echo's
+// type tells the reply, which marks the connection replied.
+func TestICMPEchoSelfNAT(t *testing.T) {
+	e := newEnv(t, Config{})
+	vm, fip := [4]byte{91, 1, 180, 14}, [4]byte{192, 168, 1, 104}
+	v := e.track(echoFrame(vm, fip, header.ICMPv4Echo, 9), 1)
+	if v.State != StateNew {
+		t.Fatalf("request: %v", v.State)
+	}
+	// After NAT the request goes fip -> vm: the reply tuple is the
+	// request's own.
+	reply := Key{Src: vm, Dst: fip, SPort: 9, DPort: 9, Zone: 1, Proto: header.ProtoICMP}
+	if _, why := e.tab.CommitReply(&v, reply, e.now); why != RefusedNone {
+		t.Fatalf("commit: %v", why)
+	}
+	if v := e.track(echoFrame(vm, fip, header.ICMPv4EchoReply, 9), 1); v.State != StateEstablished || v.Dir != Reply {
+		t.Fatalf("echo reply: %v %v (%v), want ESTABLISHED reply", v.State, v.Dir, v.Reason)
+	}
+	r, _, _ := e.tab.Lookup(reply, e.now)
+	if in, _ := e.tab.Info(r, e.now); !in.Replied {
+		t.Errorf("not replied after the echo reply: %+v", in)
+	}
+	if v := e.track(echoFrame(vm, fip, header.ICMPv4Echo, 9), 1); v.State != StateEstablished || v.Dir != Original {
+		t.Errorf("the next request: %v %v, want ESTABLISHED original", v.State, v.Dir)
+	}
+}

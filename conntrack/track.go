@@ -273,9 +273,17 @@ func (t *Table) trackEcho(v *Verdict, req bool, ms int64) {
 		}
 		d := refDir(r)
 		if req != (d == Original) {
-			hit(v, t, r, d, w)
-			t.invalid(v, ReasonICMPDirection, t.stripe(w0, w1))
-			return
+			if c := t.connOf(r); !req && c.o0.Load() == c.r0.Load() && c.o1.Load() == c.r1.Load() {
+				// One tuple for both directions (a host pinging itself
+				// through NAT, e.g. its own floating IP): the key holds no
+				// ICMP type, so the echo's type says the direction, as
+				// the type in Linux's tuple does.
+				d = Reply
+			} else {
+				hit(v, t, r, d, w)
+				t.invalid(v, ReasonICMPDirection, t.stripe(w0, w1))
+				return
+			}
 		}
 		nw := w
 		if d == Reply {

@@ -63,6 +63,7 @@ type routerPort struct {
 	lvid    uint16
 	mtu     int
 	gateway bool
+	bcast   [4]byte         // the subnet's broadcast address
 	bport   l2switch.PortID // its port on br-int
 }
 
@@ -99,6 +100,9 @@ func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.
 			name: ps.Name, mac: [6]byte(ps.MAC), ip: ps.Addr.Addr().As4(), prefix: ps.Addr.Masked(),
 			lvid: ps.LVID, mtu: ps.MTU, gateway: ps.Gateway, bport: first + l2switch.PortID(i),
 		}
+		if p.prefix.Bits() < 31 {
+			p.bcast = broadcastOf(p.prefix)
+		}
 		e.ports = append(e.ports, p)
 		e.out = append(e.out, target{elem: br, port: uint16(p.bport)})
 		e.own = append(e.own, p.ip)
@@ -119,6 +123,20 @@ func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.
 		return nil, fmt.Errorf("router %s: %w", spec.Name, err)
 	}
 	return e, nil
+}
+
+// isBroadcast reports whether ip is the broadcast address of one of the
+// router's subnets (or the limited broadcast).
+func (e *routerElem) isBroadcast(ip [4]byte) bool {
+	if ip == [4]byte{255, 255, 255, 255} {
+		return true
+	}
+	for i := range e.ports {
+		if e.ports[i].bcast == ip {
+			return true
+		}
+	}
+	return false
 }
 
 // isOwn reports whether ip is one of the router's addresses.
@@ -169,4 +187,12 @@ func (e *routerElem) count(w *Worker, c *atomic.Uint64) {
 	if !w.dryRun {
 		c.Add(1)
 	}
+}
+
+// broadcastOf returns the last address of an IPv4 prefix.
+func broadcastOf(p netip.Prefix) [4]byte {
+	a := p.Masked().Addr().As4()
+	host := ^uint32(0) >> p.Bits()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]) | host
+	return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 }

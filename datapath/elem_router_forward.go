@@ -84,6 +84,15 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		e.local(w, in, b)
 		return
 	}
+	if !v.Conn.Valid() && e.isBroadcast(want.Dst) {
+		// A subnet's broadcast address is the router's to take, never
+		// forwarded (Linux's bc_forwarding 0), and answered with nothing.
+		if tr != nil {
+			tr.Add(e.ports[in].name, "local", "to a subnet's broadcast address: not forwarded")
+		}
+		e.drop(w, b, RouterLocalDelivered)
+		return
+	}
 	ip := header.IPv4(d[l.L3:])
 	out, nh, ok := e.nextHop(w, b, in, want, k.Proto)
 	if !ok {

@@ -388,3 +388,16 @@ func TestRouterGratuitousARP(t *testing.T) {
 		t.Errorf("%d gratuitous ARPs for 91.1.180.1 on net-91, want 2", c)
 	}
 }
+
+// A subnet's broadcast address is not forwarded, nor answered.
+func TestRouterDirectedBroadcast(t *testing.T) {
+	l := newLab(t)
+	for _, dst := range []net.IP{v4("91.1.180.255"), v4("192.168.1.255")} {
+		if out := l.send("vm-81-12", echo(t, vm81MAC, qr81MAC, vm81IP, dst, 64, 3, 1, false)); len(out) != 0 {
+			t.Errorf("ping to %s: frames out %v", dst, out)
+		}
+	}
+	if got := l.n.Counters().Stages["router"]["local"]; got != 2 {
+		t.Errorf("local drops %d, want 2", got)
+	}
+}

@@ -64,7 +64,9 @@ type rstep struct {
 type rcase struct {
 	name  string
 	steps []rstep
-	// diffOnly: not a golden fixture (its outcome is random by design).
+	// diffOnly: run by the differential test only, not a golden
+	// fixture: its outcome is random by design, or neutrino's is one
+	// that differs from Linux's (routerKnownDiffs) and is not to be kept.
 	diffOnly bool
 }
 
@@ -726,7 +728,60 @@ func routerCases(t testing.TB) []rcase {
 				"vm-91-14: qr91>vm91 192.168.1.15:4004 > 91.1.180.14:5000 ttl 63 id 95 frag 0+1000 MF udp 1492",
 				"vm-91-14: qr91>vm91 192.168.1.15 > 91.1.180.14 ttl 63 id 95 frag 1000+500 UDP"),
 		)},
+		// From outside straight to a fixed IP (an upstream route via the
+		// gateway IP): routed, translated neither way.
+		{name: "routed-fixed", steps: []rstep{
+			{at: 0, port: ext, frame: fixed(udpIP(t, outMAC, qgMAC, outIP, vm91IP, 4000, 5000, 64, 111, false, 10)), want: []string{
+				"vm-91-14: qr91>vm91 192.168.1.15:4000 > 91.1.180.14:5000 ttl 63 udp 10",
+			}},
+			{at: 50 * ms, port: vm91, frame: answer(vm91, 64, ""), want: []string{
+				"physnet1: qg>out 91.1.180.14:5000 > 192.168.1.15:4000 ttl 63 udp 10",
+			}},
+			{at: 1 * s, port: ext, frame: fixed(udpIP(t, outMAC, qgMAC, outIP, vm81IP, 4000, 5000, 64, 112, false, 10)), want: []string{
+				"vm-81-12: qr81>vm81 192.168.1.15:4000 > 81.1.180.12:5000 ttl 63 udp 10",
+			}},
+			{at: 1*s + 50*ms, port: vm81, frame: answer(vm81, 64, ""), want: []string{
+				"physnet1: qg>out 81.1.180.12:5000 > 192.168.1.15:4000 ttl 63 udp 10",
+			}},
+		}},
+		// Datagrams sent to the router's MAC that Linux does not route:
+		// to a subnet's broadcast address (of the sender's subnet, of
+		// another, of the external one), to the limited broadcast, to a
+		// multicast group. A subnet's network address it routes as a
+		// host's, asking for it, as neutrino does. Not a golden fixture:
+		// neutrino routes the others too (routerKnownDiffs).
+		{name: "not-routed", diffOnly: true, steps: []rstep{
+			{at: 0, port: vm91, frame: fixed(udpIP(t, vm91MAC, qr91MAC, vm91IP, v4("91.1.180.255"), 5000, 5001, 64, 101, false, 10))},
+			{at: 1 * s, port: vm91, frame: fixed(udpIP(t, vm91MAC, qr91MAC, vm91IP, v4("81.1.180.255"), 5000, 5001, 64, 102, false, 10))},
+			{at: 2 * s, port: ext, frame: fixed(udpIP(t, outMAC, qgMAC, outIP, v4("192.168.1.255"), 5000, 5001, 64, 103, false, 10))},
+			{at: 3 * s, port: vm91, frame: fixed(udpIP(t, vm91MAC, qr91MAC, vm91IP, v4("255.255.255.255"), 5000, 5001, 64, 104, false, 10))},
+			{at: 4 * s, port: vm91, frame: fixed(udpIP(t, vm91MAC, qr91MAC, vm91IP, v4("224.0.0.251"), 5353, 5353, 64, 105, false, 10))},
+			{at: 5 * s, port: vm81, frame: fixed(udpIP(t, vm81MAC, qr81MAC, vm81IP, v4("91.1.180.0"), 5000, 5001, 64, 106, false, 10))},
+		}},
+		// A ping of the router larger than the MTU, in fragments: Linux
+		// answers in fragments. One that fits once whole is answered
+		// whole. Not a golden fixture: neutrino's answer to the first is
+		// one frame too large for the port, dropped (routerKnownDiffs).
+		{name: "ping-router-fragmented", diffOnly: true, steps: concat(
+			fragSteps(0, vm91, fragments(t, pingIP(t, vm91MAC, qr91MAC, vm91IP, qr91IP, 64, 11, 1, false, 2000-28), []int{1480, 500}, nil), false),
+			fragSteps(1*s, vm91, fragments(t, pingIP(t, vm91MAC, qr91MAC, vm91IP, qr91IP, 64, 11, 2, false, 1400-28), []int{576, 576, 228}, nil), false),
+		)},
+		// The record route option: Linux writes the address it sends
+		// the datagram out from into it. Not a golden fixture: neutrino
+		// leaves it as it came (routerKnownDiffs).
+		{name: "ip-options", diffOnly: true, steps: []rstep{
+			{at: 0, port: vm81, frame: fixed(recordRoute(t, vm81MAC, qr81MAC, vm81IP, vm91IP, 121))},
+			{at: 1 * s, port: vm81, frame: fixed(recordRoute(t, vm81MAC, qr81MAC, vm81IP, internet, 122)), snat: true},
+		}},
 	}
+}
+
+// recordRoute is a UDP datagram with an empty record route option (room
+// for two addresses).
+func recordRoute(t testing.TB, srcMAC, dstMAC net.HardwareAddr, src, dst net.IP, id uint16) []byte {
+	ip := ipHdr(src, dst, layers.IPProtocolUDP, 64, id, false)
+	ip.Options = []layers.IPv4Option{{OptionType: 7, OptionLength: 11, OptionData: []byte{4, 0, 0, 0, 0, 0, 0, 0, 0}}}
+	return frame(t, eth(srcMAC, dstMAC, layers.EthernetTypeIPv4), ip, &layers.UDP{SrcPort: 1001, DstPort: 2002}, pattern(10))
 }
 
 func concat(parts ...[]rstep) []rstep {

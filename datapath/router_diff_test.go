@@ -96,6 +96,8 @@ func ipFields(ip []byte, prefix string, nested bool, add func(string, any)) {
 			add(p+".udplen", binary.BigEndian.Uint16(pl[4:]))
 			if !nested {
 				add(p+".sum", binary.BigEndian.Uint16(pl[6:]))
+			} else {
+				add(p+".nosum", binary.BigEndian.Uint16(pl[6:]) == 0)
 			}
 			add(p+".data", digest(pl[8:]))
 		}

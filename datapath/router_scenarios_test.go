@@ -328,6 +328,9 @@ func ipSummary(ip *layers.IPv4, nested bool) string {
 	case layers.IPProtocolUDP:
 		if len(pl) >= 8 {
 			fmt.Fprintf(&b, " udp %d", int(binary.BigEndian.Uint16(pl[4:]))-8)
+			if binary.BigEndian.Uint16(pl[6:]) == 0 {
+				b.WriteString(" nosum")
+			}
 		}
 	case layers.IPProtocolTCP:
 		if len(pl) >= 20 {
@@ -773,6 +776,31 @@ func routerCases(t testing.TB) []rcase {
 			{at: 0, port: vm81, frame: fixed(recordRoute(t, vm81MAC, qr81MAC, vm81IP, vm91IP, 121))},
 			{at: 1 * s, port: vm81, frame: fixed(recordRoute(t, vm81MAC, qr81MAC, vm81IP, internet, 122)), snat: true},
 		}},
+		// Edges: a UDP datagram without checksum keeps none through
+		// SNAT; a bad IP header checksum and a loopback source are
+		// dropped; a ping of the router with TTL 1 is answered; TCP to
+		// the router with ACK gets a reset with that sequence number;
+		// TCP and UDP from outside to the gateway IP get a reset and a
+		// port unreachable.
+		{name: "edges", steps: []rstep{
+			{at: 0, port: vm81, frame: fixed(zeroUDPSum(udpIP(t, vm81MAC, qr81MAC, vm81IP, internet, 34000, 53, 64, 131, false, 20))), snat: true, want: []string{
+				"physnet1: qg>up 192.168.1.110:34000 > 8.8.8.8:53 ttl 63 udp 20 nosum",
+			}},
+			{at: 50 * ms, port: vm81, frame: fixed(badIPSum(udpIP(t, vm81MAC, qr81MAC, vm81IP, internet, 34001, 53, 64, 132, false, 20)))},
+			{at: 100 * ms, port: vm91, frame: fixed(pingIP(t, vm91MAC, qr91MAC, vm91IP, qr91IP, 1, 12, 1, false, 16)), want: []string{
+				"vm-91-14: qr91>vm91 91.1.180.1 > 91.1.180.14 ttl 64 icmp echo-reply id 12 seq 1 len 16",
+			}},
+			{at: 150 * ms, port: vm91, frame: fixed(tcpIP(t, vm91MAC, qr91MAC, vm91IP, qr91IP, 5002, 80, "A", 3000, 4000, 0)), want: []string{
+				"vm-91-14: qr91>vm91 91.1.180.1:80 > 91.1.180.14:5002 ttl 64 DF tcp R seq 4000 ack 0 win 0 len 0",
+			}},
+			{at: 200 * ms, port: ext, frame: fixed(tcpIP(t, outMAC, qgMAC, outIP, gwIP, 5003, 22, "S", 3000, 0, 0)), want: []string{
+				"physnet1: qg>out 192.168.1.110:22 > 192.168.1.15:5003 ttl 64 DF tcp R. seq 0 ack 3001 win 0 len 0",
+			}},
+			{at: 250 * ms, port: ext, frame: fixed(udpIP(t, outMAC, qgMAC, outIP, gwIP, 5004, 9999, 64, 133, false, 20)), want: []string{
+				"physnet1: qg>out 192.168.1.110 > 192.168.1.15 ttl 64 tos 0xc0 icmp unreachable-port len 76 [192.168.1.15:5004 > 192.168.1.110:9999 ttl 64 udp 20]",
+			}},
+			{at: 300 * ms, port: vm81, frame: fixed(udpIP(t, vm81MAC, qr81MAC, v4("127.0.0.1"), internet, 34002, 53, 64, 134, false, 20))},
+		}},
 	}
 }
 
@@ -783,6 +811,13 @@ func recordRoute(t testing.TB, srcMAC, dstMAC net.HardwareAddr, src, dst net.IP,
 	ip.Options = []layers.IPv4Option{{OptionType: 7, OptionLength: 11, OptionData: []byte{4, 0, 0, 0, 0, 0, 0, 0, 0}}}
 	return frame(t, eth(srcMAC, dstMAC, layers.EthernetTypeIPv4), ip, &layers.UDP{SrcPort: 1001, DstPort: 2002}, pattern(10))
 }
+
+// zeroUDPSum clears the checksum of the UDP datagram in f (untagged,
+// without IP options).
+func zeroUDPSum(f []byte) []byte { f[40], f[41] = 0, 0; return f }
+
+// badIPSum spoils the IP header checksum of f.
+func badIPSum(f []byte) []byte { f[24] ^= 0x55; return f }
 
 func concat(parts ...[]rstep) []rstep {
 	var out []rstep

@@ -126,9 +126,10 @@ func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.
 }
 
 // isBroadcast reports whether ip is the broadcast address of one of the
-// router's subnets (or the limited broadcast).
+// router's subnets, the limited broadcast, or a multicast (or class E)
+// address: none of them is routed (no multicast routes, bc_forwarding 0).
 func (e *routerElem) isBroadcast(ip [4]byte) bool {
-	if ip == [4]byte{255, 255, 255, 255} {
+	if ip[0] >= 224 {
 		return true
 	}
 	for i := range e.ports {

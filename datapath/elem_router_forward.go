@@ -86,20 +86,28 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	}
 	if !v.Conn.Valid() && e.isBroadcast(want.Dst) {
 		// A subnet's broadcast address is the router's to take, never
-		// forwarded (Linux's bc_forwarding 0), and answered with nothing.
+		// forwarded (Linux's bc_forwarding 0), and answered with nothing;
+		// multicast is not routed.
 		if tr != nil {
-			tr.Add(e.ports[in].name, "local", "to a subnet's broadcast address: not forwarded")
+			tr.Add(e.ports[in].name, "local", "to a broadcast or multicast address: not forwarded")
 		}
 		e.drop(w, b, RouterLocalDelivered)
 		return
 	}
 	ip := header.IPv4(d[l.L3:])
-	out, nh, ok := e.nextHop(w, b, in, want, k.Proto)
+	// An ICMP error the router sends about a DNATed packet leaves from the
+	// address the sender used (the floating IP), as Linux NATs it as
+	// related to the packet's connection.
+	from := e.ports[in].ip
+	if want.Dst != cur.Dst {
+		from = cur.Dst
+	}
+	out, nh, ok := e.nextHopFrom(w, b, in, from, want, k.Proto)
 	if !ok {
 		return
 	}
 	if ip.TTL() <= 1 {
-		e.sendError(w, b, in, icmpTimeExceeded, icmpTTLExceeded, 0)
+		e.sendErrorFrom(w, b, in, from, icmpTimeExceeded, icmpTTLExceeded, 0)
 		e.drop(w, b, RouterTTLExceeded)
 		return
 	}
@@ -110,7 +118,7 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	frag := false
 	if int(ip.TotalLength()) > mtu {
 		var send bool
-		if send, frag = e.tooBig(w, b, in, mtu); !send {
+		if send, frag = e.tooBig(w, b, in, from, mtu); !send {
 			return
 		}
 	}
@@ -149,6 +157,15 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 // nextHop looks up the FIB for a packet with addresses a; no route is
 // answered with ICMP net unreachable and dropped (ok false).
 func (e *routerElem) nextHop(w *Worker, b *packet.Buffer, in int, a nat.Addrs, proto uint8) (out int, nh [4]byte, ok bool) {
+	var from [4]byte
+	if in >= 0 {
+		from = e.ports[in].ip
+	}
+	return e.nextHopFrom(w, b, in, from, a, proto)
+}
+
+// nextHopFrom is nextHop with the source of its ICMP error given.
+func (e *routerElem) nextHopFrom(w *Worker, b *packet.Buffer, in int, from [4]byte, a nat.Addrs, proto uint8) (out int, nh [4]byte, ok bool) {
 	hop, ecmp, ok := e.fib.Route4(a.Dst)
 	if ecmp {
 		// Several next hops: the flow's hash picks one, so a flow keeps
@@ -165,7 +182,7 @@ func (e *routerElem) nextHop(w *Worker, b *packet.Buffer, in int, a nat.Addrs, p
 			tr.Addf(e.name_, "fib", "%s: no route", netip.AddrFrom4(a.Dst))
 		}
 		if in >= 0 {
-			e.sendError(w, b, in, icmpDestUnreachable, icmpNetUnreachable, 0)
+			e.sendErrorFrom(w, b, in, from, icmpDestUnreachable, icmpNetUnreachable, 0)
 		}
 		e.drop(w, b, RouterNoRoute)
 		return 0, nh, false
@@ -318,11 +335,9 @@ func (e *routerElem) toNeighbour(w *Worker, b *packet.Buffer, in, out int, nh [4
 			e.sendARPRequest(w, out, nh, [6]byte{})
 		}
 	case router.Unreachable:
-		if undo != nil {
-			nat.Rewrite(b.Data(), &b.Meta.Layout, *undo, b.Meta.GSO.NeedsCsum)
+		if in >= 0 {
+			e.sendHostUnreachable(w, b, in, undo, ttl)
 		}
-		setTTL(header.IPv4(b.Data()[b.Meta.Layout.L3:]), ttl)
-		e.sendError(w, b, in, icmpDestUnreachable, icmpHostUnreachable, 0)
 		e.drop(w, b, RouterHostUnreachable)
 	default: // router.TableFull
 		e.drop(w, b, RouterNeighTableFull)

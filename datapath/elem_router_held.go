@@ -112,12 +112,30 @@ func (e *routerElem) unreachable(w *Worker, h *heldFrame) {
 	if header.Parse(nb.Data(), l) != header.OK || l.Flags&header.IsIPv4 == 0 {
 		return
 	}
+	nb.Meta.GSO = h.gso
+	var undo *nat.Addrs
 	if h.natted {
-		nat.Rewrite(nb.Data(), l, h.undo, h.gso.NeedsCsum)
+		undo = &h.undo
 	}
-	ip := header.IPv4(nb.Data()[l.L3:])
-	setTTL(ip, h.ttl)
-	e.sendError(w, nb, h.in, icmpDestUnreachable, icmpHostUnreachable, 0)
+	e.sendHostUnreachable(w, nb, h.in, undo, h.ttl)
+}
+
+// sendHostUnreachable answers a routed frame whose next hop did not
+// answer: b, translated and its TTL decremented, goes back to how its
+// sender sent it (undo, ttl) and is quoted in a host unreachable from the
+// port it came in by, or from the address its sender used when it was
+// DNATed.
+func (e *routerElem) sendHostUnreachable(w *Worker, b *packet.Buffer, in int, undo *nat.Addrs, ttl uint8) {
+	d, l, ip := ipv4Of(b)
+	from := e.ports[in].ip
+	if undo != nil {
+		if undo.Dst != ip.Dst() {
+			from = undo.Dst
+		}
+		nat.Rewrite(d, l, *undo, b.Meta.GSO.NeedsCsum)
+	}
+	setTTL(ip, ttl)
+	e.sendErrorFrom(w, b, in, from, icmpDestUnreachable, icmpHostUnreachable, 0)
 }
 
 // setTTL sets ip's TTL, updating the header checksum.

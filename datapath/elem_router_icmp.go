@@ -27,6 +27,11 @@ const (
 // error, a later fragment or a broadcast, and rate-limited (fragmentation
 // needed is not). b itself is left as it is.
 func (e *routerElem) sendError(w *Worker, b *packet.Buffer, in int, typ, code uint8, mtu uint16) {
+	e.sendErrorFrom(w, b, in, e.ports[in].ip, typ, code, mtu)
+}
+
+// sendErrorFrom is sendError from the address from.
+func (e *routerElem) sendErrorFrom(w *Worker, b *packet.Buffer, in int, from [4]byte, typ, code uint8, mtu uint16) {
 	if w.dryRun {
 		if tr := b.Meta.Trace; tr != nil {
 			tr.Addf(e.ports[in].name, "icmp-error", "type %d code %d to %s", typ, code, netip.AddrFrom4(header.IPv4(b.Data()[b.Meta.Layout.L3:]).Src()))
@@ -51,14 +56,14 @@ func (e *routerElem) sendError(w *Worker, b *packet.Buffer, in int, typ, code ui
 	}
 	w.held = append(w.held, nb)
 	p := &e.ports[in]
-	n := router.BuildICMPError(nb.Space(), [6]byte{}, p.mac, p.ip, typ, code, mtu, orig)
+	n := router.BuildICMPError(nb.Space(), [6]byte{}, p.mac, from, typ, code, mtu, orig)
 	if n == 0 {
 		return
 	}
 	nb.SetLen(n)
 	nb.Meta.Trace = b.Meta.Trace
 	if tr := nb.Meta.Trace; tr != nil {
-		tr.Addf(p.name, "icmp-error", "type %d code %d from %s to %s", typ, code, netip.AddrFrom4(p.ip), netip.AddrFrom4(header.IPv4(orig).Src()))
+		tr.Addf(p.name, "icmp-error", "type %d code %d from %s to %s", typ, code, netip.AddrFrom4(from), netip.AddrFrom4(header.IPv4(orig).Src()))
 	}
 	e.count(w, &e.c.icmpSent)
 	e.sendMade(w, nb)
@@ -78,6 +83,12 @@ func (e *routerElem) sendMade(w *Worker, nb *packet.Buffer) {
 	if !ok {
 		return
 	}
+	if mtu := e.ports[out].mtu; int(ip.TotalLength()) > mtu && !ip.DontFragment() {
+		// An echo reply to a reassembled request larger than the MTU
+		// leaves in fragments, as the kernel's.
+		e.fragmentOut(w, nb, -1, out, nh, mtu, ip.TTL())
+		return
+	}
 	e.toNeighbour(w, nb, -1, out, nh, nil, ip.TTL())
 }
 
@@ -85,7 +96,7 @@ func (e *routerElem) sendMade(w *Worker, nb *packet.Buffer) {
 // answered with fragmentation needed (mtu) and dropped; a super-frame goes
 // on whole when its segments fit; anything else goes on to be fragmented
 // (frag). send false: b was dropped.
-func (e *routerElem) tooBig(w *Worker, b *packet.Buffer, in, mtu int) (send, frag bool) {
+func (e *routerElem) tooBig(w *Worker, b *packet.Buffer, in int, from [4]byte, mtu int) (send, frag bool) {
 	d := b.Data()
 	l := &b.Meta.Layout
 	ip := header.IPv4(d[l.L3:])
@@ -96,13 +107,13 @@ func (e *routerElem) tooBig(w *Worker, b *packet.Buffer, in, mtu int) (send, fra
 			return true, false
 		}
 		if ip.DontFragment() {
-			e.sendError(w, b, in, icmpDestUnreachable, icmpFragNeeded, uint16(mtu))
+			e.sendErrorFrom(w, b, in, from, icmpDestUnreachable, icmpFragNeeded, uint16(mtu))
 		}
 		e.drop(w, b, RouterSegmentTooBig)
 		return false, false
 	}
 	if ip.DontFragment() {
-		e.sendError(w, b, in, icmpDestUnreachable, icmpFragNeeded, uint16(mtu))
+		e.sendErrorFrom(w, b, in, from, icmpDestUnreachable, icmpFragNeeded, uint16(mtu))
 		e.drop(w, b, RouterFragNeeded)
 		return false, false
 	}

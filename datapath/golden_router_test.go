@@ -94,10 +94,15 @@ func TestReplayGoldenRouter(t *testing.T) {
 	}
 }
 
-// routerOwnAddrs are the addresses of the spec's routers.
+// routerOwnAddrs are the addresses the spec's routers send ICMP from:
+// their ports' (true) and their floating IPs (false: only errors about
+// DNATed datagrams come from those; echo replies are the VM's).
 func routerOwnAddrs(spec *Spec) map[[4]byte]bool {
 	own := map[[4]byte]bool{}
 	for _, r := range spec.Routers {
+		for _, f := range r.FloatingIPs {
+			own[f.Address.As4()] = false
+		}
 		for _, p := range r.Ports {
 			own[p.Addr.Addr().As4()] = true
 		}
@@ -177,13 +182,22 @@ func normalizeCapture(t *testing.T, b []byte, own map[[4]byte]bool) []byte {
 // echo reply or an ICMP error from one of its addresses.
 func routerMade(f []byte, own map[[4]byte]bool) bool {
 	var l header.Layout
-	if header.Parse(f, &l) != header.OK || l.Flags&header.IsIPv4 == 0 || l.Flags&header.HasL4 == 0 || l.Proto != header.ProtoICMP {
+	if header.Parse(f, &l) != header.OK || l.Flags&header.IsIPv4 == 0 || l.Proto != header.ProtoICMP {
 		return false
 	}
 	ip := l.IPv4(f)
+	port, ok := own[header.IPv4(ip).Src()]
+	if l.Flags&header.Fragment != 0 {
+		return port // a later fragment of an echo reply the router made
+	}
+	if l.Flags&header.HasL4 == 0 {
+		return false
+	}
 	switch header.ICMPv4(f[l.L4:]).Type() {
-	case 0, 3, 5, 11:
-		return own[header.IPv4(ip).Src()]
+	case 0:
+		return port
+	case 3, 5, 11:
+		return ok
 	}
 	return false
 }

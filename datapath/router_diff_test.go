@@ -173,31 +173,6 @@ type knownDiff struct {
 // routerKnownDiffs are the differences between neutrino and Linux that
 // the differential test reports without failing.
 var routerKnownDiffs = []knownDiff{
-	{cas: "ttl-exceeded", step: 3, port: "physnet1", fields: []string{"ip.src"},
-		why: "an ICMP error the router sends about a datagram to a floating IP: Linux attaches the datagram's " +
-			"connection to the error and NATs it as related, so it leaves from the floating IP; neutrino sends it " +
-			"from the address of the port the datagram came in by"},
-	{cas: "ttl-exceeded", step: 5, port: "vm-81-12", fields: []string{"ip.src"},
-		why: "the same for a tenant's datagram to a floating IP (hairpin): Linux's error comes from the floating IP, " +
-			"neutrino's from the qr- address"},
-	{cas: "not-routed", step: 1, port: "vm-91-14",
-		why: "a datagram to the broadcast address of the sender's subnet: Linux delivers it locally (a broadcast " +
-			"route), neutrino routes it as to a host, asking who has 91.1.180.255"},
-	{cas: "not-routed", step: 2, port: "vm-81-12",
-		why: "to the broadcast address of another of the router's subnets: Linux does not forward it " +
-			"(bc_forwarding off), neutrino asks who has 81.1.180.255 to send it there"},
-	{cas: "not-routed", step: 3, port: "physnet1",
-		why: "to the external subnet's broadcast address, from outside: Linux takes it, neutrino asks who has " +
-			"192.168.1.255 to send it back out"},
-	{cas: "not-routed", step: 4, port: "physnet1",
-		why: "to 255.255.255.255: Linux never forwards the limited broadcast, neutrino routes it out by the " +
-			"default route, SNATed"},
-	{cas: "not-routed", step: 5, port: "physnet1",
-		why: "to a multicast group (224.0.0.251): Linux does not route multicast without a multicast route, " +
-			"neutrino routes it out by the default route, SNATed"},
-	{cas: "ping-router-fragmented", step: 2, port: "vm-91-14",
-		why: "an echo request to the router larger than the MTU, reassembled: Linux answers in fragments, " +
-			"neutrino answers with one frame larger than the port's MTU, which br-int drops (mtu_exceeded)"},
 	{cas: "ip-options", step: 1, port: "vm-91-14", fields: []string{"ip.opts"},
 		why: "record route: Linux writes the outgoing interface's address into the option, neutrino leaves it"},
 	{cas: "ip-options", step: 2, port: "physnet1", fields: []string{"ip.opts"},

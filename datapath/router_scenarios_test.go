@@ -635,7 +635,9 @@ func routerCases(t testing.TB) []rcase {
 			}},
 		}},
 		// TTL 1: time exceeded, from the address of the port the
-		// datagram came in by, quoting it as it came; TTL 2 goes through.
+		// datagram came in by (from the floating IP when it was sent to
+		// one: Linux NATs the error as related), quoting it as it came;
+		// TTL 2 goes through.
 		{name: "ttl-exceeded", steps: []rstep{
 			{at: 0, port: vm91, frame: fixed(udpIP(t, vm91MAC, qr91MAC, vm91IP, internet, 33434, 33434, 1, 61, false, 10)), want: []string{
 				"vm-91-14: qr91>vm91 91.1.180.1 > 91.1.180.14 ttl 64 tos 0xc0 icmp time-exceeded len 66 [91.1.180.14:33434 > 8.8.8.8:33434 ttl 1 udp 10]",
@@ -644,14 +646,14 @@ func routerCases(t testing.TB) []rcase {
 				"physnet1: qg>up 192.168.1.104:33435 > 8.8.8.8:33435 ttl 1 udp 10",
 			}},
 			{at: 2 * s, port: ext, frame: fixed(udpIP(t, outMAC, qgMAC, outIP, fipIP, 40000, 33434, 1, 63, false, 10)), want: []string{
-				"physnet1: qg>out 192.168.1.110 > 192.168.1.15 ttl 64 tos 0xc0 icmp time-exceeded len 66 [192.168.1.15:40000 > 192.168.1.104:33434 ttl 1 udp 10]",
+				"physnet1: qg>out 192.168.1.104 > 192.168.1.15 ttl 64 tos 0xc0 icmp time-exceeded len 66 [192.168.1.15:40000 > 192.168.1.104:33434 ttl 1 udp 10]",
 			}},
 			{at: 3 * s, port: vm81, frame: fixed(udpIP(t, vm81MAC, qr81MAC, vm81IP, vm91IP, 33436, 33434, 1, 64, false, 10)), want: []string{
 				"vm-81-12: qr81>vm81 81.1.180.1 > 81.1.180.12 ttl 64 tos 0xc0 icmp time-exceeded len 66 [81.1.180.12:33436 > 91.1.180.14:33434 ttl 1 udp 10]",
 			}},
 			// A tenant to the floating IP (hairpin).
 			{at: 4 * s, port: vm81, frame: fixed(udpIP(t, vm81MAC, qr81MAC, vm81IP, fipIP, 33437, 33434, 1, 65, false, 10)), want: []string{
-				"vm-81-12: qr81>vm81 81.1.180.1 > 81.1.180.12 ttl 64 tos 0xc0 icmp time-exceeded len 66 [81.1.180.12:33437 > 192.168.1.104:33434 ttl 1 udp 10]",
+				"vm-81-12: qr81>vm81 192.168.1.104 > 81.1.180.12 ttl 64 tos 0xc0 icmp time-exceeded len 66 [81.1.180.12:33437 > 192.168.1.104:33434 ttl 1 udp 10]",
 			}},
 		}},
 		// DF and larger than the external MTU (1400): fragmentation

@@ -203,9 +203,16 @@ func (e *routerElem) related(w *Worker, in int, b *packet.Buffer, v *conntrack.V
 	d := b.Data()
 	l := &b.Meta.Layout
 	ip := header.IPv4(d[l.L3:])
-	src, dst := ip.Src(), want.Dst
-	if src == cur.Src {
+	// The outer header takes the translation of the error's direction as
+	// Linux's nf_nat_icmp_reply_translation does: an address the
+	// connection translates is replaced whoever sent the error (a router
+	// on the way keeps its source only where there is no SNAT).
+	src, dst := ip.Src(), ip.Dst()
+	if want.Src != cur.Src {
 		src = want.Src
+	}
+	if want.Dst != cur.Dst {
+		dst = want.Dst
 	}
 	if tr != nil {
 		tr.Addf(e.name_, "conntrack", "related zone %d to %s (%s)", e.zone, tupleString(orig), v.Dir)
@@ -237,7 +244,7 @@ func (e *routerElem) related(w *Worker, in int, b *packet.Buffer, v *conntrack.V
 			return
 		}
 		if tr != nil {
-			tr.Addf(e.ports[out].name, "nat", "icmp error %s -> %s, inner %s", netip.AddrFrom4(ip.Dst()), netip.AddrFrom4(dst), tupleString(inner))
+			tr.Addf(e.ports[out].name, "nat", "icmp error to %s, inner %s", netip.AddrFrom4(dst), tupleString(inner))
 		}
 	}
 	ttl := ip.TTL()

@@ -2,6 +2,7 @@ package datapath
 
 import (
 	"encoding/binary"
+	"runtime"
 	"testing"
 
 	"neutrino/conntrack"
@@ -76,9 +77,15 @@ func BenchmarkRouterSNAT(b *testing.B) {
 // connections in the table. Target: at least 2 M frames/s per core.
 func BenchmarkRouterSNAT1M(b *testing.B) {
 	n, in, _ := routedBench(b, Options{ConntrackMax: 1 << 21})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	fillConntrack(b, n.ct, 1<<20)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
 	runRouted(b, n, in, flowFrames(b, 1024))
 	b.ReportMetric(float64(n.ct.Len()), "conns")
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(1<<20), "heapB/conn")
 }
 
 // fillConntrack commits count UDP connections of other hosts.

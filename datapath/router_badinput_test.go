@@ -764,3 +764,101 @@ func TestRouterBigPingToRouter(t *testing.T) {
 			len(out), total, r.n.Counters().Stages[StagePortOut.String()])
 	}
 }
+
+// An ICMP error about a SNATed connection that comes in fragments is
+// reassembled, translated back and sent on to the VM; larger than the
+// MTU, it leaves in fragments no larger than those it came in, as Linux
+// forwards a reassembled datagram, not as one frame the port cannot
+// carry.
+func TestRouterBigICMPErrorRelated(t *testing.T) {
+	r := newRig(t, nil, Options{})
+	wire := snatConn(t, r)[header.EthernetLen:]
+	q := make([]byte, 2000)
+	copy(q, wire)
+	e := icmpErr("physnet1", aNet, aGW, 3, 3, q)
+	r.in("physnet1", fragmentsOf(e, [2]int{0, 1480}, [2]int{1480, 2008})...)
+	out := ipFrames(r.take()["vm-81-12"])
+	total := 0
+	for _, f := range out {
+		ip := wantIP(t, f, aNet, aVM81)
+		total += int(ip.TotalLength()) - ip.HeaderLen()
+	}
+	if total != 2008 {
+		t.Errorf("the error reached vm-81-12 as %d frames with %d bytes of ICMP, want 2008", len(out), total)
+	}
+}
+
+// A datagram SNATed on its way out that leaves in fragments, to a
+// neighbour that never answers: the host unreachable goes back to the VM
+// that sent it, quoting its first fragment as the VM sent it (before
+// SNAT), as for a datagram that left whole. It must not go to the SNAT
+// address, the router's own gateway IP, nor make the router ask for it.
+func TestRouterUnreachableFragmentedSNAT(t *testing.T) {
+	for _, fragmented := range []bool{false, true} {
+		r := newRig(t, nil, Options{})
+		r.in("vm-81-12", rawARP(mVM81, mBcast, header.ARPRequest, mVM81, aVM81, [6]byte{}, aQR81))
+		r.settle(3 * time.Second)
+		r.take()
+		nowhere := a4("192.168.1.77") // on the external network, no one there
+		dg := rawIPv4(mVM81, mQR81, aVM81, nowhere, header.ProtoUDP, 64, 0x999, rawUDP(6000, 7000, 2000))
+		frames := fragmentsOf(dg, [2]int{0, 1000}, [2]int{1000, 2008})
+		if !fragmented {
+			dg = rawIPv4(mVM81, mQR81, aVM81, nowhere, header.ProtoUDP, 64, 0x999, rawUDP(6000, 7000, 1000))
+			frames = [][]byte{dg}
+		}
+		r.in("vm-81-12", frames...)
+		r.settle(5 * time.Second)
+		var errs [][]byte
+		for _, f := range ipFrames(r.take()["vm-81-12"]) {
+			if ip := frameIP(f); ip.Protocol() == header.ProtoICMP && header.ICMPv4(ip.Payload()).Type() == 3 {
+				errs = append(errs, f)
+			}
+		}
+		if len(errs) != 1 {
+			t.Fatalf("fragmented %v: %d host unreachable errors reached vm-81-12, want 1", fragmented, len(errs))
+		}
+		ip := wantIP(t, errs[0], aQR81, aVM81)
+		if q := header.IPv4(header.ICMPv4(ip.Payload()).Payload()); q.Src() != aVM81 || q.Dst() != nowhere {
+			t.Errorf("fragmented %v: the error quotes %s > %s, want the datagram as vm-81-12 sent it", fragmented, q.SrcAddr(), q.DstAddr())
+		}
+	}
+}
+
+// Addresses no packet may be routed to, nor an error sent to: the limited
+// broadcast, multicast groups and the broadcast addresses of the router's
+// subnets as destinations; the same, and the router's own addresses, as
+// sources (Linux drops such sources as martians, and never forwards a
+// limited or directed broadcast nor resolves one). The router sends
+// nothing for any of them: no routed packet, no ARP request, no ICMP
+// error, now or when its timers run.
+func TestRouterBroadcastAndOwnAddresses(t *testing.T) {
+	cases := []struct {
+		name     string
+		port     string
+		src, dst [4]byte
+		ttl      uint8
+	}{
+		{"to the limited broadcast", "vm-81-12", aVM81, [4]byte{255, 255, 255, 255}, 64},
+		{"to a multicast group", "vm-81-12", aVM81, a4("239.1.1.1"), 64},
+		{"to mDNS", "vm-81-12", aVM81, a4("224.0.0.251"), 64},
+		{"to another subnet's broadcast", "vm-81-12", aVM81, a4("91.1.180.255"), 64},
+		{"to its own subnet's broadcast", "vm-81-12", aVM81, a4("81.1.180.255"), 64},
+		{"to the external broadcast from outside", "physnet1", aOut, a4("192.168.1.255"), 64},
+		{"from a subnet's broadcast", "vm-91-14", a4("91.1.180.255"), aQR91, 64},
+		{"from a subnet's broadcast, ttl 1", "vm-91-14", a4("91.1.180.255"), aNet, 1},
+		{"from the gateway IP", "vm-91-14", aGW, aQR91, 64},
+		{"from the floating IP", "vm-81-12", aFIP, aQR81, 64},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, nil, Options{})
+			r.settle(3 * time.Second) // the gratuitous ARPs
+			r.take()
+			r.in(c.port, rawIPv4(rigHostOn[c.port], rigRouterOn[c.port], c.src, c.dst, header.ProtoUDP, c.ttl, 1, rawUDP(5000, 5353, 10)))
+			r.settle(5 * time.Second)
+			if got := r.take(); len(got) != 0 {
+				t.Errorf("sent: %v", frameCounts(got))
+			}
+		})
+	}
+}

@@ -47,8 +47,11 @@ type rig struct {
 
 	// answer: the lab's hosts answer the router's ARP requests for them.
 	answer bool
-	lax    map[uint16]bool
-	prev   map[string]uint64
+	// garp: the timers just sent a round of gratuitous ARP, requests
+	// for the router's own addresses from themselves.
+	garp bool
+	lax  map[uint16]bool
+	prev map[string]uint64
 	// got collects the frames the node sent since the last take, but the
 	// ARP replies the rig made for its hosts.
 	got map[string][][]byte
@@ -112,9 +115,6 @@ func newRig(t testing.TB, spec *Spec, opts Options, epOpts ...mem.Option) *rig {
 		w: n.NewWorker(64), tw: n.NewWorker(64), rt: routerTimers{start: clk.Now()},
 		seen: map[string]int{}, answer: true, lax: map[uint16]bool{}, got: map[string][][]byte{},
 	}
-	for range 64 {
-		r.bufs = append(r.bufs, packet.NewBuffer(packet.MaxFrame))
-	}
 	r.prev = r.counters()
 	return r
 }
@@ -135,7 +135,10 @@ func (r *rig) inQuiet(port string, frames ...[]byte) {
 		r.t.Fatalf("no port %s", port)
 	}
 	for len(frames) > 0 {
-		k := min(len(frames), len(r.bufs))
+		k := min(len(frames), 64)
+		for len(r.bufs) < k {
+			r.bufs = append(r.bufs, packet.NewBuffer(packet.MaxFrame))
+		}
 		for i, f := range frames[:k] {
 			if !fixedL4(f) {
 				if id, ok := ipID(f); ok {
@@ -154,17 +157,31 @@ func (r *rig) inQuiet(port string, frames ...[]byte) {
 func (r *rig) tick(d time.Duration) {
 	r.t.Helper()
 	r.clk.Advance(d)
-	r.n.routerTick(r.tw, &r.rt, r.clk.Now())
-	r.drain()
+	r.timers()
 	r.check()
 }
 
-// settle runs the timers for d in steps of a second.
+// timers runs the routers' timers once and looks at what they sent.
+func (r *rig) timers() {
+	r.t.Helper()
+	rounds := r.rt.garp
+	r.n.routerTick(r.tw, &r.rt, r.clk.Now())
+	r.garp = r.rt.garp != rounds
+	r.drain()
+	r.garp = false
+}
+
+// settle runs the timers for d, a tick a second (fewer, longer ones
+// past 10 s: timers fire late, never early), checking what they send at
+// each and the rest at the end.
 func (r *rig) settle(d time.Duration) {
 	r.t.Helper()
-	for s := time.Duration(0); s < d; s += time.Second {
-		r.tick(time.Second)
+	step := max(time.Second, d/10)
+	for s := time.Duration(0); s < d; s += step {
+		r.clk.Advance(min(step, d-s))
+		r.timers()
 	}
+	r.check()
 }
 
 // take returns the frames sent since the last take, by port.
@@ -183,6 +200,9 @@ func (r *rig) drain() {
 		replies := map[string][][]byte{}
 		for _, name := range rigAllPorts(r.eps) {
 			ep := r.eps[name]
+			if ep.Count() == r.seen[name] {
+				continue
+			}
 			sent := ep.Sent()
 			for _, f := range sent[r.seen[name]:] {
 				if err := r.verify(name, f); err != nil {
@@ -250,6 +270,28 @@ func (r *rig) ownOrFloating(ip [4]byte) bool {
 	return fip || r.e.isOwn(ip)
 }
 
+// unsendable reports why the router may not send to ip, as a routed
+// packet's destination or an ARP target, or "": its own addresses and
+// floating IPs, multicast, the limited broadcast, and the broadcast
+// address of one of its subnets (Linux neither forwards a directed
+// broadcast nor resolves it).
+func (r *rig) unsendable(ip [4]byte) string {
+	switch {
+	case r.ownOrFloating(ip):
+		return "its own address"
+	case ip[0] >= 224:
+		return "a multicast or broadcast address"
+	}
+	a := netip.AddrFrom4(ip)
+	for i := range r.e.ports {
+		p := r.e.ports[i].prefix
+		if p.Bits() < 31 && p.Contains(a) && a.Next().IsValid() && !p.Contains(a.Next()) {
+			return "the broadcast address of " + p.String()
+		}
+	}
+	return ""
+}
+
 // verify checks one frame sent out of port; frames that do not come from
 // a router MAC (bridged between hosts) are not the router's.
 func (r *rig) verify(port string, f mem.Frame) error {
@@ -277,12 +319,17 @@ func (r *rig) verify(port string, f mem.Frame) error {
 		if !r.ownOrFloating(a.SPA()) {
 			return fmt.Errorf("ARP from the router for sender %s, not its address", netip.AddrFrom4(a.SPA()))
 		}
-		if a.Op() == header.ARPRequest && a.SPA() != a.TPA() && r.ownOrFloating(a.TPA()) {
-			return fmt.Errorf("the router asks who has %s, its own address", netip.AddrFrom4(a.TPA()))
+		// A request for its own address from itself is gratuitous ARP,
+		// which only the timers send, in their first rounds.
+		if why := r.unsendable(a.TPA()); a.Op() == header.ARPRequest && why != "" && (a.SPA() != a.TPA() || !r.garp) {
+			return fmt.Errorf("the router asks who has %s, %s", netip.AddrFrom4(a.TPA()), why)
 		}
 		return nil
 	case l.Flags&header.IsIPv4 == 0:
 		return fmt.Errorf("neither ARP nor IPv4 (EtherType %#x)", l.EtherType)
+	}
+	if dst := l.IPv4(d).Dst(); r.unsendable(dst) != "" {
+		return fmt.Errorf("an IPv4 packet to %s, %s", netip.AddrFrom4(dst), r.unsendable(dst))
 	}
 	if f.GSO.IsGSO() {
 		return nil
@@ -328,8 +375,8 @@ func verifyIPv4(d []byte, l *header.Layout, lax map[uint16]bool) error {
 	if !q.ChecksumValid() {
 		return fmt.Errorf("quoted IPv4 header checksum wrong")
 	}
-	if q.Check() != header.OK || q.IsFragment() || int(q.TotalLength()) != len(q) {
-		return nil
+	if q.Check() != header.OK || q.IsFragment() || int(q.TotalLength()) != len(q) || lax[q.ID()] {
+		return nil // an error about a packet that came with a wrong checksum quotes it so
 	}
 	if err := l4Valid(q); err != nil {
 		return fmt.Errorf("quoted packet: %v", err)
@@ -446,6 +493,26 @@ func (r *rig) check() {
 	if st := r.n.ct.Stats(); r.n.ct.Len() > st.Max {
 		r.t.Fatalf("%d connections, bound %d", r.n.ct.Len(), st.Max)
 	}
+	if p := e.icmp.Stats().Peers; p > e.icmp.Config().MaxPeers {
+		r.t.Fatalf("ICMP rate limiter tracks %d destinations, bound %d", p, e.icmp.Config().MaxPeers)
+	}
+	// Frames from the rig's hosts fit their ports: a frame too large for
+	// its port is one the router made or forwarded without minding the
+	// MTU.
+	if d := now["drop/port_out/mtu_exceeded"]; d != 0 {
+		r.t.Fatalf("the router sent %d frames larger than their port's MTU (port_out mtu_exceeded)", d)
+	}
+}
+
+// finish lets every timer run out: neighbours resolve or fail and are
+// forgotten, incomplete datagrams time out (30 s); then nothing may be
+// left waiting.
+func (r *rig) finish() {
+	r.t.Helper()
+	r.settle(6 * time.Second)
+	r.tick(31 * time.Second)
+	r.settle(6 * time.Second)
+	r.drained()
 }
 
 // drained checks that nothing is left waiting once every timer has run:

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"neutrino/packet"
 	"neutrino/packet/header"
 )
 
@@ -436,4 +437,127 @@ func FuzzRouterFragments(f *testing.F) {
 		}
 		r.finish()
 	})
+}
+
+// FuzzRouterOffload sends TCP and UDP from a VM as a TAP device hands
+// them over from a guest with offloads: the L4 checksum left partial
+// (NEEDS_CSUM: the field holds the pseudo-header sum), and TCP as
+// super-frames (TSO) of up to 64 KB with any MSS, through every kind of
+// path: SNATed out of the uplink (which takes no offloads: the checksum
+// is completed, the super-frame cut into segments or refused), out as the
+// floating IP, hairpinned to the floating IP and east-west to the other
+// VM (which takes them), DF set or not, and the answer back. Whatever
+// leaves must carry right checksums once its offloads are done.
+func FuzzRouterOffload(f *testing.F) {
+	f.Add(uint8(0), uint8(0x05), uint16(1000), uint16(1448))
+	f.Add(uint8(1), uint8(0x07), uint16(20000), uint16(1448))
+	f.Add(uint8(2), uint8(0x0d), uint16(9000), uint16(536))
+	f.Add(uint8(3), uint8(0x05), uint16(64000), uint16(1460))
+	f.Add(uint8(0), uint8(0x04), uint16(1200), uint16(0))
+	f.Add(uint8(2), uint8(0x14), uint16(1400), uint16(0))
+	f.Fuzz(func(t *testing.T, kind, flags uint8, size, mss uint16) {
+		r := newRig(t, nil, Options{})
+		type flow struct {
+			port     string
+			src, dst [4]byte
+			back     string // where the answer comes from
+		}
+		fl := []flow{
+			{"vm-81-12", aVM81, aNet, "physnet1"},
+			{"vm-91-14", aVM91, aNet, "physnet1"},
+			{"vm-81-12", aVM81, aFIP, "vm-91-14"},
+			{"vm-81-12", aVM81, aVM91, "vm-91-14"},
+		}[kind%4]
+		udp := flags&0x10 != 0
+		super := flags&1 != 0 && !udp
+		limit := 1500 - 20 - 20
+		if udp {
+			limit = 1500 - 20 - 8
+		}
+		n := int(size) % (limit + 1)
+		if super {
+			n = int(size) % (65535 - 20 - 20 + 1)
+		}
+		var l4 []byte
+		proto := uint8(header.ProtoTCP)
+		if udp {
+			proto = header.ProtoUDP
+			l4 = rawUDP(41000, 5201, n)
+		} else {
+			l4 = rawTCP(41000, 5201, tcpACK|tcpPSH, 1000, 1, n)
+		}
+		fr := rawIPv4(rigHostOn[fl.port], rigRouterOn[fl.port], fl.src, fl.dst, proto, 64, 0x4321, l4)
+		ip := frameIP(fr)
+		if flags&2 != 0 {
+			ip.SetFlagsFragment(0x4000)
+			fixChecksums(ip)
+		}
+		var g packet.GSO
+		if flags&4 != 0 || super {
+			// The partial checksum: the folded pseudo-header sum.
+			off := uint16(16)
+			if udp {
+				off = 6
+			}
+			seg := ip[header.IPv4MinLen:]
+			binary.BigEndian.PutUint16(seg[off:], header.PseudoHeaderChecksum(proto, ip.Src(), ip.Dst(), uint16(len(seg))))
+			g = packet.GSO{NeedsCsum: true, CsumStart: header.EthernetLen + header.IPv4MinLen, CsumOffset: off}
+		}
+		if super {
+			g.Type = packet.GSOTCPv4
+			g.HdrLen = header.EthernetLen + header.IPv4MinLen + header.TCPMinLen
+			g.Size = max(mss%9000, 88) // Linux's smallest MSS
+			if flags&8 != 0 {
+				g.Type |= packet.GSOECN
+			}
+		}
+		r.gso = g
+		r.in(fl.port, fr)
+		got := r.take()
+		// Unless its segments cannot fit the MTU, or are more than an
+		// egress without offloads cuts (maxSegments), every byte arrives.
+		fits := !super || int(g.Size)+header.IPv4MinLen+header.TCPMinLen <= 1500 &&
+			(fl.back != "physnet1" || n <= maxSegments*int(g.Size))
+		if delivered := l4Bytes(got[fl.back], proto, 5201); fits && delivered != n {
+			t.Fatalf("%d of %d bytes arrived out of %s (GSO %+v); drops %v", delivered, n, fl.back, g, r.n.Counters().Drops)
+		}
+		if flags&0x20 != 0 {
+			// The answer, plain, from the other end.
+			for _, o := range ipFrames(got[fl.back]) {
+				oip := frameIP(o)
+				if oip.Protocol() != proto {
+					continue
+				}
+				var ans []byte
+				if udp {
+					ans = rawUDP(5201, binary.BigEndian.Uint16(oip[20:22]), 16)
+				} else {
+					ans = rawTCP(5201, binary.BigEndian.Uint16(oip[20:22]), tcpACK, 1, 1000, 16)
+				}
+				m, h := rigRouterOn[fl.back], rigHostOn[fl.back]
+				r.in(fl.back, rawIPv4(h, m, oip.Dst(), oip.Src(), proto, 64, 0x1234, ans))
+				break
+			}
+		}
+		r.finish()
+	})
+}
+
+// l4Bytes sums the TCP or UDP payload bytes to port dport in frames
+// (super-frames counted whole).
+func l4Bytes(frames [][]byte, proto uint8, dport uint16) int {
+	n := 0
+	for _, f := range ipFrames(frames) {
+		ip := frameIP(f)
+		seg := ip[ip.HeaderLen():ip.TotalLength()]
+		if ip.Protocol() != proto || ip.IsFragment() || len(seg) < 8 || binary.BigEndian.Uint16(seg[2:4]) != dport {
+			continue
+		}
+		if proto == header.ProtoUDP {
+			n += len(seg) - header.UDPLen
+		} else {
+			n += len(seg) - header.TCP(seg).HeaderLen()
+		}
+	}
+	return n
 }

@@ -3,8 +3,6 @@ package datapath
 import (
 	"context"
 	"time"
-
-	"neutrino/router"
 )
 
 // routerTick is how often the routers' timers run: neighbour requests and
@@ -34,34 +32,9 @@ func (n *Node) routerLoop(ctx context.Context) {
 	w := n.NewWorker(n.batch)
 	t := time.NewTicker(routerTick)
 	defer t.Stop()
-	start := n.clock.Now()
-	garp := 0
-	var reqs []router.Request
-	var dropped []*heldFrame
+	rt := &routerTimers{start: n.clock.Now()}
 	for {
-		now := n.clock.Now()
-		w.g, w.now = n.g.Load(), now
-		if garp < garpRounds && now-start >= int64(garp)*int64(garpInterval) {
-			for _, e := range w.g.routers {
-				e.announce(w)
-			}
-			garp++
-		}
-		for _, e := range w.g.routers {
-			reqs, dropped = e.neigh.Tick(now, reqs[:0], dropped[:0])
-			for _, r := range reqs {
-				w.hops = 1
-				e.sendARPRequest(w, r.Iface, r.IP, r.MAC)
-			}
-			for i, h := range dropped {
-				w.hops = 1
-				e.unreachable(w, h)
-				dropped[i] = nil
-			}
-			e.frags.Expire(now)
-		}
-		n.ct.Expire(now, conntrackExpireBudget)
-		w.flush()
+		n.routerTick(w, rt, n.clock.Now())
 		select {
 		case <-ctx.Done():
 			return

@@ -1,0 +1,41 @@
+package datapath
+
+import "neutrino/router"
+
+// routerTimers is what the routers' timers keep between ticks: when they
+// started, the rounds of gratuitous ARP sent, and scratch slices.
+type routerTimers struct {
+	start   int64
+	garp    int
+	reqs    []router.Request
+	dropped []*heldFrame
+}
+
+// routerTick runs the routers' timers once at now on worker w (which no
+// other goroutine uses): gratuitous ARP at start, the neighbour caches'
+// requests and failures, the expiry of incomplete datagrams and of
+// connections; what they send is written before it returns.
+func (n *Node) routerTick(w *Worker, rt *routerTimers, now int64) {
+	w.g, w.now = n.g.Load(), now
+	if rt.garp < garpRounds && now-rt.start >= int64(rt.garp)*int64(garpInterval) {
+		for _, e := range w.g.routers {
+			e.announce(w)
+		}
+		rt.garp++
+	}
+	for _, e := range w.g.routers {
+		rt.reqs, rt.dropped = e.neigh.Tick(now, rt.reqs[:0], rt.dropped[:0])
+		for _, r := range rt.reqs {
+			w.hops = 1
+			e.sendARPRequest(w, r.Iface, r.IP, r.MAC)
+		}
+		for i, h := range rt.dropped {
+			w.hops = 1
+			e.unreachable(w, h)
+			rt.dropped[i] = nil
+		}
+		e.frags.Expire(now)
+	}
+	n.ct.Expire(now, conntrackExpireBudget)
+	w.flush()
+}

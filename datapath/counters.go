@@ -7,6 +7,7 @@ import "sync/atomic"
 type uint64Counter struct{ v atomic.Uint64 }
 
 func (c *uint64Counter) inc()         { c.v.Store(c.v.Load() + 1) }
+func (c *uint64Counter) add(n uint64) { c.v.Store(c.v.Load() + n) }
 func (c *uint64Counter) load() uint64 { return c.v.Load() }
 
 // portCounters are one port's counters. Receive counters are written by

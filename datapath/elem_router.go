@@ -140,6 +140,12 @@ func (e *routerElem) isBroadcast(ip [4]byte) bool {
 	return false
 }
 
+// isFloating reports whether ip is one of the router's floating IPs.
+func (e *routerElem) isFloating(ip [4]byte) bool {
+	_, ok := e.dnat[ip]
+	return ok
+}
+
 // isOwn reports whether ip is one of the router's addresses.
 func (e *routerElem) isOwn(ip [4]byte) bool {
 	for _, a := range e.own {

@@ -19,7 +19,9 @@ func (e *routerElem) receiveIPv4(w *Worker, in int, b *packet.Buffer) {
 		e.drop(w, b, RouterBadChecksum)
 		return
 	}
-	if martian(ip.Src()) {
+	if src := ip.Src(); martian(src) || e.isOwn(src) || e.isFloating(src) || e.isBroadcast(src) {
+		// A source that can't be a neighbour's: Linux's
+		// fib_validate_source drops a local or broadcast source too.
 		e.drop(w, b, RouterMartian)
 		return
 	}
@@ -80,7 +82,10 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	if tr != nil {
 		traceConntrack(tr, e, in, &v, k)
 	}
-	if e.isOwn(want.Dst) {
+	if e.isOwn(want.Dst) || want.Dst == cur.Dst && e.isFloating(want.Dst) {
+		// The router's addresses, and a floating IP conntrack could not
+		// DNAT (an INVALID packet): the L3 agent puts the floating IPs
+		// on qg, so the qrouter namespace takes those.
 		e.local(w, in, b)
 		return
 	}
@@ -148,7 +153,7 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	setTTL(ip, ttl-1)
 	e.count(w, &e.c.forwarded)
 	if frag {
-		e.fragmentOut(w, b, in, out, nh, mtu, ttl)
+		e.fragmentOut(w, b, in, out, nh, mtu, undo, ttl)
 		return
 	}
 	e.toNeighbour(w, b, in, out, nh, undo, ttl)

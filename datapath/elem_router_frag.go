@@ -2,6 +2,7 @@ package datapath
 
 import (
 	"neutrino/defrag"
+	"neutrino/nat"
 	"neutrino/packet"
 	"neutrino/packet/header"
 	"neutrino/router"
@@ -63,7 +64,7 @@ func (e *routerElem) reassemble(w *Worker, in int, b *packet.Buffer) {
 
 // fragmentOut cuts a routed datagram into fragments of at most mtu bytes
 // (ip_do_fragment) and sends each to the next hop.
-func (e *routerElem) fragmentOut(w *Worker, b *packet.Buffer, in, out int, nh [4]byte, mtu int, ttl uint8) {
+func (e *routerElem) fragmentOut(w *Worker, b *packet.Buffer, in, out int, nh [4]byte, mtu int, undo *nat.Addrs, ttl uint8) {
 	if b.Meta.GSO.NeedsCsum {
 		if err := packet.CompleteChecksum(b); err != nil {
 			e.drop(w, b, RouterFragmentFailed)
@@ -98,6 +99,6 @@ func (e *routerElem) fragmentOut(w *Worker, b *packet.Buffer, in, out int, nh [4
 			continue
 		}
 		nb.Meta.Time, nb.Meta.Trace = b.Meta.Time, b.Meta.Trace
-		e.toNeighbour(w, nb, in, out, nh, nil, ttl)
+		e.toNeighbour(w, nb, in, out, nh, undo, ttl)
 	}
 }

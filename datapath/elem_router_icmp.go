@@ -79,6 +79,9 @@ func (e *routerElem) sendMade(w *Worker, nb *packet.Buffer) {
 	}
 	nb.Meta.Time = w.now
 	ip := header.IPv4(nb.Data()[l.L3:])
+	if e.isOwn(ip.Dst()) || e.isFloating(ip.Dst()) || e.isBroadcast(ip.Dst()) {
+		return // never an answer to the router itself
+	}
 	out, nh, ok := e.nextHop(w, nb, -1, nat.Addrs{Src: ip.Src(), Dst: ip.Dst()}, ip.Protocol())
 	if !ok {
 		return
@@ -86,7 +89,7 @@ func (e *routerElem) sendMade(w *Worker, nb *packet.Buffer) {
 	if mtu := e.ports[out].mtu; int(ip.TotalLength()) > mtu && !ip.DontFragment() {
 		// An echo reply to a reassembled request larger than the MTU
 		// leaves in fragments, as the kernel's.
-		e.fragmentOut(w, nb, -1, out, nh, mtu, ip.TTL())
+		e.fragmentOut(w, nb, -1, out, nh, mtu, nil, ip.TTL())
 		return
 	}
 	e.toNeighbour(w, nb, -1, out, nh, nil, ip.TTL())
@@ -232,6 +235,13 @@ func (e *routerElem) related(w *Worker, in int, b *packet.Buffer, v *conntrack.V
 		e.drop(w, b, RouterTTLExceeded) // no error about an error
 		return
 	}
+	frag := false
+	if mtu := e.ports[out].mtu; int(ip.TotalLength()) > mtu {
+		var send bool
+		if send, frag = e.tooBig(w, b, in, e.ports[in].ip, mtu); !send {
+			return
+		}
+	}
 	if b.Meta.Shared || w.dryRun {
 		if b = w.private(e, b); b == nil {
 			return
@@ -250,5 +260,9 @@ func (e *routerElem) related(w *Worker, in int, b *packet.Buffer, v *conntrack.V
 	ttl := ip.TTL()
 	setTTL(ip, ttl-1)
 	e.count(w, &e.c.forwarded)
+	if frag {
+		e.fragmentOut(w, b, in, out, nh, e.ports[out].mtu, nil, ttl)
+		return
+	}
 	e.toNeighbour(w, b, in, out, nh, nil, ttl)
 }

@@ -34,7 +34,11 @@ func (n *Node) routerTick(w *Worker, rt *routerTimers, now int64) {
 			e.unreachable(w, h)
 			rt.dropped[i] = nil
 		}
-		e.frags.Expire(now)
+		if k := e.frags.Expire(now); k > 0 {
+			// Datagrams never completed: their fragments, held since
+			// they came, are dropped now.
+			w.drops[StageRouter][RouterFragment].add(uint64(k))
+		}
 	}
 	n.ct.Expire(now, conntrackExpireBudget)
 	w.flush()

@@ -300,7 +300,7 @@ stopgen() { # stopgen PID NS: stop the generator and whatever it forked in NS
 
 # ---------------------------------------------------------------- measurements
 
-declare -A TCP UDP TCPCPU UDPCPU OFFERED RXDEV # setup -> per-run values
+declare -A TCP UDP TCPCPU UDPCPU UDPUS OFFERED RXDEV # setup -> per-run values
 
 tcp_test() { # tcp_test SETUP RUN
 	local s=$1 r=$2 tag="$1.tcp.$2" c0 c1 t0 t1 v cpu="" pid=${PROC[$1]:-}
@@ -347,7 +347,7 @@ udp_test() { # udp_test SETUP RUN
 	kill -0 "$gen" 2>/dev/null || log "$s: WARNING: the generator stopped during the window"
 	stopgen "$gen" "$vmns"
 	[[ $GEN == iperf3 ]] && wait_server
-	local secs kpps offered rxdev cpu=""
+	local secs kpps offered rxdev cpu="" us
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
 	read -r kpps offered rxdev < <(awk -v u0="$u0" -v u1="$u1" -v d0="$d0" -v d1="$d1" -v x0="$x0" -v x1="$x1" \
 		-v s="$secs" 'BEGIN {split(d0, a, " "); split(d1, b, " "); split(x0, c, " "); split(x1, d, " ")
@@ -356,7 +356,12 @@ udp_test() { # udp_test SETUP RUN
 	if [[ -n $pid ]]; then
 		cpu=$(cpu_pct $((c1 - c0)) "$secs")
 		UDPCPU[$s]+="$cpu "
-		cpu=", $s process CPU $cpu%"
+		# CPU microseconds of the forwarding process per frame delivered: less
+		# sensitive than kpps to other load on the machine.
+		us=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v k="$kpps" -v s="$secs" \
+			'BEGIN {if (k > 0) printf "%.2f", (t / hz) / (k * 1000 * s) * 1e6; else print "nan"}')
+		UDPUS[$s]+="$us "
+		cpu=", $s process CPU $cpu% ($us us/frame)"
 	fi
 	log "$s run $r/$RUNS: UDP $kpps kpps delivered to the outside host's UDP over ${secs}s" \
 		"(offered $offered kpps by $GEN, $rxdev kpps onto its interface)$cpu"
@@ -694,15 +699,16 @@ echo "TCP: one stream, ${DURATION}s, Gb/s received.  UDP: $GEN, frames of $((UDP
 echo "     kpps delivered to the outside host's UDP over a ${UDP_SECS}s window"
 echo
 declare -A MT MU
-printf '%-9s %9s %9s %9s %9s %9s %9s\n' setup "TCP Gb/s" "UDP kpps" "offered" "onto dev" "CPU TCP" "CPU UDP"
+printf '%-9s %9s %9s %9s %9s %9s %9s %9s\n' setup "TCP Gb/s" "UDP kpps" "offered" "onto dev" "CPU TCP" "CPU UDP" "us/frame"
 for s in "${SETUPS[@]}"; do
 	MT[$s]=$(med "${TCP[$s]}")
 	MU[$s]=$(med "${UDP[$s]}")
-	ct="-" cu="-"
-	[[ -n ${TCPCPU[$s]:-} ]] && ct="$(med "${TCPCPU[$s]}")%"
-	[[ -n ${UDPCPU[$s]:-} ]] && cu="$(med "${UDPCPU[$s]}")%"
-	printf '%-9s %9.2f %9.1f %9.1f %9.1f %9s %9s\n' "$s" "${MT[$s]}" "${MU[$s]}" "$(med "${OFFERED[$s]}")" \
-		"$(med "${RXDEV[$s]}")" "$ct" "$cu"
+	ct="-" cu="-" uf="-"
+	[[ -n ${TCPCPU[$s]:-} ]] && ct=$(printf '%.0f%%' "$(med "${TCPCPU[$s]}")")
+	[[ -n ${UDPCPU[$s]:-} ]] && cu=$(printf '%.0f%%' "$(med "${UDPCPU[$s]}")")
+	[[ -n ${UDPUS[$s]:-} ]] && uf=$(printf '%.2f' "$(med "${UDPUS[$s]}")")
+	printf '%-9s %9.2f %9.1f %9.1f %9.1f %9s %9s %9s\n' "$s" "${MT[$s]}" "${MU[$s]}" "$(med "${OFFERED[$s]}")" \
+		"$(med "${RXDEV[$s]}")" "$ct" "$cu" "$uf"
 done
 if want neutrino && ((${#SETUPS[@]} > 1)); then
 	echo
@@ -722,7 +728,9 @@ fi
 echo
 echo "offered: kpps the generator handed to the VM's interface (tx_packets + tx_dropped); onto dev: kpps"
 echo "written onto the outside host's interface (its rx_packets); CPU: the neutrino or ovs-vswitchd"
-echo "process, user+system, all threads, % of one CPU (the Linux qrouter forwards in softirq, not counted)."
+echo "process, user+system, all threads, % of one CPU (the Linux qrouter forwards in softirq, not counted);"
+echo "us/frame: that CPU time per UDP frame delivered (it includes the outside host's receive path, which"
+echo "runs in the forwarding process's writes to the TAP device)."
 if want neutrino && [[ -s $tmp/neutrino.counters ]]; then
 	echo
 	echo "neutrino show counters, at the end:"

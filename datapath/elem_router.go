@@ -29,7 +29,7 @@ import (
 // fragmentation needed) are sent as Linux sends them, rate-limited.
 type routerElem struct {
 	n     *Node
-	name_ string
+	label string
 	spec  *RouterSpec
 	ports []routerPort
 	out   []target // by router port: br-int's input for it
@@ -49,6 +49,10 @@ type routerElem struct {
 	snat bool      // enable_snat
 	gwIP [4]byte   // the qg- address: SNAT source
 	own  [][4]byte // the router's addresses (qr- gateway IPs, the qg- IP)
+	// special is a 256-bit filter of the router's own, floating and
+	// broadcast addresses: a packet whose source or destination misses it
+	// (nearly all) skips the exact checks.
+	special [4]uint64
 
 	heldBytes atomic.Int64 // bytes of frames waiting for neighbours
 	c         routerCounters
@@ -78,13 +82,13 @@ type routerCounters struct {
 // resolved (the cache bounds them per neighbour and in number).
 const maxHeldBytes = 4 << 20
 
-func (e *routerElem) name() string { return e.name_ }
+func (e *routerElem) name() string { return e.label }
 
 // newRouter builds the element of spec; the bridge ports of its ports
 // start at first.
 func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.Table, br *bridge) (*routerElem, error) {
 	e := &routerElem{
-		n: n, name_: "qrouter-" + spec.Name, spec: spec, gw: spec.Gateway, zone: spec.Zone,
+		n: n, label: "qrouter-" + spec.Name, spec: spec, gw: spec.Gateway, zone: spec.Zone,
 		ct: ct, icmp: router.NewICMPLimiter(router.ICMPLimitConfig{}), frags: defrag.New(defrag.Config{}),
 		neigh: router.New[*heldFrame](router.Config{}),
 		dnat:  map[[4]byte][4]byte{}, fip: map[[4]byte][4]byte{}, snat: spec.EnableSNAT,
@@ -122,7 +126,30 @@ func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.
 	if e.arp, err = router.NewResponder(ifs); err != nil {
 		return nil, fmt.Errorf("router %s: %w", spec.Name, err)
 	}
+	for _, p := range e.ports {
+		e.markSpecial(p.ip)
+		e.markSpecial(p.bcast)
+	}
+	for a := range e.dnat {
+		e.markSpecial(a)
+	}
 	return e, nil
+}
+
+func specialBit(ip [4]byte) uint32 {
+	return (uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8 | uint32(ip[3])) * 0x9e3779b1 >> 24
+}
+
+func (e *routerElem) markSpecial(ip [4]byte) {
+	b := specialBit(ip)
+	e.special[b>>6] |= 1 << (b & 63)
+}
+
+// maybeSpecial reports whether ip may be one of the router's own,
+// floating or subnet broadcast addresses (false: it is none of them).
+func (e *routerElem) maybeSpecial(ip [4]byte) bool {
+	b := specialBit(ip)
+	return e.special[b>>6]&(1<<(b&63)) != 0
 }
 
 // isBroadcast reports whether ip is the broadcast address of one of the
@@ -161,7 +188,7 @@ func (e *routerElem) receive(w *Worker, in uint16, b *packet.Buffer) {
 	d := b.Data()
 	l := &b.Meta.Layout
 	if tr := b.Meta.Trace; tr != nil {
-		tr.Addf(p.name, "receive", "%s: %s", e.name_, packetSummary(d, l))
+		tr.Addf(p.name, "receive", "%s: %s", e.label, packetSummary(d, l))
 	}
 	if [6]byte(d[0:6]) != p.mac {
 		// Floods reach the router as every host on the network: only

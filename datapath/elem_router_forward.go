@@ -19,7 +19,7 @@ func (e *routerElem) receiveIPv4(w *Worker, in int, b *packet.Buffer) {
 		e.drop(w, b, RouterBadChecksum)
 		return
 	}
-	if src := ip.Src(); martian(src) || e.isOwn(src) || e.isFloating(src) || e.isBroadcast(src) {
+	if src := ip.Src(); martian(src) || e.maybeSpecial(src) && (e.isOwn(src) || e.isFloating(src) || e.isBroadcast(src)) {
 		// A source that can't be a neighbour's: Linux's
 		// fib_validate_source drops a local or broadcast source too.
 		e.drop(w, b, RouterMartian)
@@ -82,14 +82,14 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	if tr != nil {
 		traceConntrack(tr, e, in, &v, k)
 	}
-	if e.isOwn(want.Dst) || want.Dst == cur.Dst && e.isFloating(want.Dst) {
+	if e.maybeSpecial(want.Dst) && (e.isOwn(want.Dst) || want.Dst == cur.Dst && e.isFloating(want.Dst)) {
 		// The router's addresses, and a floating IP conntrack could not
 		// DNAT (an INVALID packet): the L3 agent puts the floating IPs
 		// on qg, so the qrouter namespace takes those.
 		e.local(w, in, b)
 		return
 	}
-	if !v.Conn.Valid() && e.isBroadcast(want.Dst) {
+	if !v.Conn.Valid() && (want.Dst[0] >= 224 || e.maybeSpecial(want.Dst) && e.isBroadcast(want.Dst)) {
 		// A subnet's broadcast address is the router's to take, never
 		// forwarded (Linux's bc_forwarding 0), and answered with nothing;
 		// multicast is not routed.
@@ -184,7 +184,7 @@ func (e *routerElem) nextHopFrom(w *Worker, b *packet.Buffer, in int, from [4]by
 	}
 	if !ok {
 		if tr := b.Meta.Trace; tr != nil {
-			tr.Addf(e.name_, "fib", "%s: no route", netip.AddrFrom4(a.Dst))
+			tr.Addf(e.label, "fib", "%s: no route", netip.AddrFrom4(a.Dst))
 		}
 		if in >= 0 {
 			e.sendErrorFrom(w, b, in, from, icmpDestUnreachable, icmpNetUnreachable, 0)

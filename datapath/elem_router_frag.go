@@ -16,7 +16,7 @@ func (e *routerElem) reassemble(w *Worker, in int, b *packet.Buffer) {
 	tr := b.Meta.Trace
 	if w.dryRun {
 		if tr != nil {
-			tr.Add(e.name_, "defrag", "fragment held for reassembly")
+			tr.Add(e.label, "defrag", "fragment held for reassembly")
 		}
 		return
 	}
@@ -35,13 +35,13 @@ func (e *routerElem) reassemble(w *Worker, in int, b *packet.Buffer) {
 	case defrag.Held:
 		e.count(w, &e.c.fragsHeld)
 		if tr != nil {
-			tr.Add(e.name_, "defrag", "fragment held for reassembly")
+			tr.Add(e.label, "defrag", "fragment held for reassembly")
 		}
 		return
 	case defrag.Complete:
 	default:
 		if tr != nil {
-			tr.Addf(e.name_, "defrag", "fragment dropped: %s", v.Outcome)
+			tr.Addf(e.label, "defrag", "fragment dropped: %s", v.Outcome)
 		}
 		e.drop(w, b, RouterFragment)
 		return
@@ -55,7 +55,7 @@ func (e *routerElem) reassemble(w *Worker, in int, b *packet.Buffer) {
 	nb.Meta.LVID, nb.Meta.InPort, nb.Meta.Time, nb.Meta.Trace = b.Meta.LVID, b.Meta.InPort, b.Meta.Time, tr
 	e.count(w, &e.c.reassembled)
 	if tr != nil {
-		tr.Addf(e.name_, "defrag", "reassembled %d bytes (largest fragment %d)", n, maxFrag)
+		tr.Addf(e.label, "defrag", "reassembled %d bytes (largest fragment %d)", n, maxFrag)
 	}
 	w.fragMax = maxFrag
 	e.route(w, in, nb)

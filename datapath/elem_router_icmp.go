@@ -218,7 +218,7 @@ func (e *routerElem) related(w *Worker, in int, b *packet.Buffer, v *conntrack.V
 		dst = want.Dst
 	}
 	if tr != nil {
-		tr.Addf(e.name_, "conntrack", "related zone %d to %s (%s)", e.zone, tupleString(orig), v.Dir)
+		tr.Addf(e.label, "conntrack", "related zone %d to %s (%s)", e.zone, tupleString(orig), v.Dir)
 	}
 	if e.isOwn(dst) {
 		if tr != nil {

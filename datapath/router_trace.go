@@ -89,11 +89,11 @@ func tupleString(k conntrack.Key) string {
 func traceConntrack(tr *packet.Trace, e *routerElem, in int, v *conntrack.Verdict, k conntrack.Key) {
 	switch {
 	case v.State == conntrack.StateInvalid:
-		tr.Addf(e.name_, "conntrack", "invalid zone %d (%s): %s, not translated", e.zone, v.Reason, tupleString(k))
+		tr.Addf(e.label, "conntrack", "invalid zone %d (%s): %s, not translated", e.zone, v.Reason, tupleString(k))
 	case v.Conn.Valid():
-		tr.Addf(e.name_, "conntrack", "%s zone %d %s (%s)", strings.ToLower(v.State.String()), e.zone, tupleString(k), v.Dir)
+		tr.Addf(e.label, "conntrack", "%s zone %d %s (%s)", strings.ToLower(v.State.String()), e.zone, tupleString(k), v.Dir)
 	default:
-		tr.Addf(e.name_, "conntrack", "new zone %d %s", e.zone, tupleString(k))
+		tr.Addf(e.label, "conntrack", "new zone %d %s", e.zone, tupleString(k))
 	}
 }
 

@@ -31,9 +31,10 @@ type graph struct {
 	elems []element
 	wires [][]target // wires[e][out]: where element e's output port out leads (each element holds its own row)
 	entry []*portIn  // entry[i]: where frames read from device port i enter
-	// routers are the router elements, in topology order. Their
-	// neighbour caches and reassembly tables live with them (a reload
-	// that keeps a router will hand them over).
+	// routers are the router elements, in topology order, for the
+	// timers and `show`. Unlike the FDB and the leases, their neighbour
+	// caches and reassembly tables live in the elements; the connection
+	// table is the node's.
 	routers []*routerElem
 }
 

@@ -66,6 +66,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 die() { echo "dhcp.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$2'"; }
@@ -74,16 +76,8 @@ posint --clients "$CLIENTS"
 posint --duration "$DURATION"
 posint --runs "$RUNS"
 
-ALL_SERVERS=(dnsmasq neutrino)
-SERVERS=()
-IFS=',' read -r -a _want <<<"$ONLY"
-for s in "${ALL_SERVERS[@]}"; do
-	for w in "${_want[@]}"; do if [[ $w == "$s" ]]; then SERVERS+=("$s"); break; fi; done
-done
-for w in "${_want[@]}"; do
-	[[ " ${ALL_SERVERS[*]} " == *" $w "* ]] || die "--only: unknown server '$w' (want some of dnsmasq,neutrino)"
-done
-((${#SERVERS[@]} > 0)) || die "--only selects no server"
+pick "$ONLY" server dnsmasq neutrino
+SERVERS=("${PICKED[@]}")
 want() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
 
 # The addresses of bench/dhcp-topology.yaml; dnsmasq gets the same ones.
@@ -114,10 +108,6 @@ if ((${#skip_missing[@]} > 0)); then
 	exit 0
 fi
 
-missing=()
-need() { # need CMD DEBIAN-PACKAGE
-	command -v "$1" >/dev/null 2>&1 || missing+=("$1 (Debian package: $2)")
-}
 need ip iproute2
 need ss iproute2
 need timeout coreutils
@@ -125,15 +115,9 @@ need awk mawk
 need pgrep procps
 GO=""
 if want neutrino && [[ -z ${NEUTRINO_BIN:-} ]]; then
-	GO=$(command -v go 2>/dev/null || true)
-	[[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
-	[[ -n $GO ]] || missing+=("go (the Go toolchain: golang-go, or the one in /usr/local/go)")
+	need_go
 fi
-if ((${#missing[@]} > 0)); then
-	echo "dhcp.sh: missing tools; install them with apt-get install:" >&2
-	printf '  %s\n' "${missing[@]}" >&2
-	exit 1
-fi
+exit_if_missing dhcp.sh
 ((CLIENTS <= POOL_SIZE)) ||
 	log "WARNING: --clients $CLIENTS is more than the pool's $POOL_SIZE addresses: both servers will run out"
 

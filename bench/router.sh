@@ -99,6 +99,8 @@ done
 UDP_SECS=${UDP_SECS:-$DURATION}
 
 die() { echo "router.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$RUNS'"
@@ -113,26 +115,14 @@ if [[ -n $PROFILE ]]; then
 	[[ -d $(dirname "$PROFILE") ]] || die "--cpuprofile: no directory $(dirname "$PROFILE")"
 fi
 
-ALL_SETUPS=(neutrino linux ovs)
-SETUPS=()
-IFS=',' read -r -a _want <<<"$ONLY"
-for s in "${ALL_SETUPS[@]}"; do
-	for w in "${_want[@]}"; do if [[ $w == "$s" ]]; then SETUPS+=("$s"); break; fi; done
-done
-for w in "${_want[@]}"; do
-	[[ " ${ALL_SETUPS[*]} " == *" $w "* ]] || die "--only: unknown setup '$w' (want some of neutrino,linux,ovs)"
-done
-((${#SETUPS[@]} > 0)) || die "--only selects no setup"
+pick "$ONLY" setup neutrino linux ovs
+SETUPS=("${PICKED[@]}")
 want() { [[ " ${SETUPS[*]} " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- checks
 
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, TAP devices, iptables, OVS): run it with sudo"
 
-missing=()
-need() { # need CMD DEBIAN-PACKAGE
-	command -v "$1" >/dev/null 2>&1 || missing+=("$1 (Debian package: $2)")
-}
 need ip iproute2
 need ss iproute2
 need timeout coreutils
@@ -153,22 +143,10 @@ if want ovs; then
 fi
 GO=""
 if want neutrino && [[ -z ${NEUTRINO_BIN:-} ]]; then
-	GO=$(command -v go 2>/dev/null || true)
-	[[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
-	[[ -n $GO ]] || missing+=("go (the Go toolchain: golang-go, or the one in /usr/local/go)")
+	need_go
 fi
-if command -v python3 >/dev/null 2>&1; then
-	JSON=python3
-elif command -v jq >/dev/null 2>&1; then
-	JSON=jq
-else
-	missing+=("python3 or jq (Debian package: python3, or jq)")
-fi
-if ((${#missing[@]} > 0)); then
-	echo "router.sh: missing tools; install them with apt-get install:" >&2
-	printf '  %s\n' "${missing[@]}" >&2
-	exit 1
-fi
+need_json
+exit_if_missing router.sh
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)

@@ -59,6 +59,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 die() { echo "run.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$RUNS'"
@@ -66,26 +68,14 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 [[ $UDP_LEN =~ ^[0-9]+$ ]] && ((UDP_LEN >= 16 && UDP_LEN <= 1472)) ||
 	die "--udp-len must be 16..1472, got '$UDP_LEN'"
 
-ALL_SETUPS=(neutrino bridge ovs ovs-tso)
-SETUPS=()
-IFS=',' read -r -a _want <<<"$ONLY"
-for s in "${ALL_SETUPS[@]}"; do
-	for w in "${_want[@]}"; do if [[ $w == "$s" ]]; then SETUPS+=("$s"); break; fi; done
-done
-for w in "${_want[@]}"; do
-	[[ " ${ALL_SETUPS[*]} " == *" $w "* ]] || die "--only: unknown setup '$w' (want some of neutrino,bridge,ovs,ovs-tso)"
-done
-((${#SETUPS[@]} > 0)) || die "--only selects no setup"
+pick "$ONLY" setup neutrino bridge ovs ovs-tso
+SETUPS=("${PICKED[@]}")
 want() { [[ " ${SETUPS[*]} " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- checks
 
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, TAP devices, OVS): run it with sudo"
 
-missing=()
-need() { # need CMD DEBIAN-PACKAGE
-	command -v "$1" >/dev/null 2>&1 || missing+=("$1 (Debian package: $2)")
-}
 need ip iproute2
 need ss iproute2
 need timeout coreutils
@@ -102,18 +92,8 @@ fi
 if want neutrino && [[ -z ${NEUTRINO_BIN:-} ]]; then
 	need go "the Go toolchain (golang-go, or the one in /usr/local/go)"
 fi
-if command -v python3 >/dev/null 2>&1; then
-	JSON=python3
-elif command -v jq >/dev/null 2>&1; then
-	JSON=jq
-else
-	missing+=("python3 or jq (Debian package: python3, or jq)")
-fi
-if ((${#missing[@]} > 0)); then
-	echo "run.sh: missing tools; install them with apt-get install:" >&2
-	printf '  %s\n' "${missing[@]}" >&2
-	exit 1
-fi
+need_json
+exit_if_missing run.sh
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)

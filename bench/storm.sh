@@ -66,6 +66,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 die() { echo "storm.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$RUNS'"
@@ -73,15 +75,8 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 [[ -z $STORM_RATE || $STORM_RATE =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ $STORM_RATE != 0 ]] ||
 	die "--storm-rate must be a positive number (use --only off for no limit), got '$STORM_RATE'"
 [[ $GEN == trafgen || $GEN == mausezahn ]] || die "--gen must be trafgen or mausezahn, got '$GEN'"
-MODES=()
-IFS=',' read -r -a _want <<<"$ONLY"
-for m in on off; do
-	for w in "${_want[@]}"; do if [[ $w == "$m" ]]; then MODES+=("$m"); break; fi; done
-done
-for w in "${_want[@]}"; do
-	[[ $w == on || $w == off ]] || die "--only: unknown mode '$w' (want some of on,off)"
-done
-((${#MODES[@]} > 0)) || die "--only selects no mode"
+pick "$ONLY" mode on off
+MODES=("${PICKED[@]}")
 
 # ---------------------------------------------------------------- checks
 
@@ -102,30 +97,16 @@ if ((${#skip_missing[@]} > 0)); then
 	exit 0
 fi
 
-missing=()
-need() { command -v "$1" >/dev/null 2>&1 || missing+=("$1 (Debian package: $2)"); }
 need ss iproute2
 need timeout coreutils
 need awk mawk
 need pgrep procps
 GO=""
 if [[ -z ${NEUTRINO_BIN:-} ]]; then
-	GO=$(command -v go 2>/dev/null || true)
-	[[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
-	[[ -n $GO ]] || missing+=("go (the Go toolchain: golang-go, or the one in /usr/local/go)")
+	need_go
 fi
-if command -v python3 >/dev/null 2>&1; then
-	JSON=python3
-elif command -v jq >/dev/null 2>&1; then
-	JSON=jq
-else
-	missing+=("python3 or jq (Debian package: python3, or jq)")
-fi
-if ((${#missing[@]} > 0)); then
-	echo "storm.sh: missing tools; install them with apt-get install:" >&2
-	printf '  %s\n' "${missing[@]}" >&2
-	exit 1
-fi
+need_json
+exit_if_missing storm.sh
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)

@@ -44,11 +44,6 @@ func ipv4Of(b *packet.Buffer) ([]byte, *header.Layout, header.IPv4) {
 	return d, &b.Meta.Layout, header.IPv4(d[b.Meta.Layout.L3:])
 }
 
-// addrsOf is the packet addresses k describes.
-func addrsOf(k conntrack.Key) nat.Addrs {
-	return nat.Addrs{Src: k.Src, Dst: k.Dst, SPort: k.SPort, DPort: k.DPort}
-}
-
 // route runs a whole IPv4 datagram through the router: conntrack, DNAT,
 // the FIB, TTL and MTU, SNAT, and out to the next hop.
 func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
@@ -57,7 +52,7 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	tr := b.Meta.Trace
 	v := e.ct.Track(d, l, e.zone, w.now)
 	k := v.Key()
-	cur := addrsOf(k)
+	cur := nat.AddrsOf(k)
 	want := cur
 	fresh, dnat := false, false
 	switch {
@@ -67,9 +62,9 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	case v.Conn.Valid():
 		if orig, reply, ok := v.Conn.Tuples(); ok {
 			if v.Dir == conntrack.Original {
-				want = addrsOf(reply.Invert())
+				want = nat.AddrsOf(reply.Invert())
 			} else {
-				want = addrsOf(orig.Invert())
+				want = nat.AddrsOf(orig.Invert())
 			}
 		}
 	case v.State == conntrack.StateNew:
@@ -235,12 +230,18 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 			to, snat = e.gwIP, true
 		}
 	}
+	// The tuple after DNAT (ports unchanged); its inverse is the reply,
+	// unless SNAT then changes the source, and the packet leaves as the
+	// reply's inverse.
+	t := k
+	t.Dst = want.Dst
+	reply := t.Invert()
 	if w.dryRun {
 		// What NAT would do, the source port kept; nothing committed.
 		if snat {
-			want.Src = to
+			reply = nat.SNATReply(t, to, t.SPort)
 		}
-		return want, 0
+		return nat.AddrsOf(reply.Invert()), 0
 	}
 	if !snat && !dnat {
 		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {
@@ -248,20 +249,12 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 		}
 		return want, 0
 	}
-	reply := conntrack.Key{Src: want.Dst, Dst: want.Src, SPort: want.DPort, DPort: want.SPort, Zone: e.zone, Proto: k.Proto}
 	if snat {
-		reply.Dst = to
-		want.Src = to
-		port, ok := e.pickPort(w, &reply, k.Proto)
+		port, ok := e.pickPort(w, &t, to)
 		if !ok {
 			return want, RouterSNATExhausted
 		}
-		if k.Proto == header.ProtoICMP {
-			reply.SPort, reply.DPort = port, port
-			want.SPort, want.DPort = port, port
-		} else if reply.DPort != 0 {
-			reply.DPort, want.SPort = port, port
-		}
+		reply = nat.SNATReply(t, to, port)
 		e.count(w, &e.c.snat)
 	}
 	if dnat {
@@ -270,28 +263,23 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	if _, why := e.ct.CommitReply(v, reply, w.now); why != conntrack.RefusedNone {
 		return want, refusalReason(why)
 	}
-	return want, 0
+	return nat.AddrsOf(reply.Invert()), 0
 }
 
-// pickPort finds a port (an echo id for ICMP) for the reply tuple of a
-// SNATed connection that no other connection uses.
-func (e *routerElem) pickPort(w *Worker, reply *conntrack.Key, proto uint8) (uint16, bool) {
+// pickPort finds the port (the echo id for ICMP) that SNAT of t to address
+// to gives the connection: one whose reply tuple no other connection
+// holds.
+func (e *routerElem) pickPort(w *Worker, t *conntrack.Key, to [4]byte) (uint16, bool) {
 	now := w.now
 	free := func(p uint16) bool {
-		k := *reply
-		if proto == header.ProtoICMP {
-			k.SPort, k.DPort = p, p
-		} else {
-			k.DPort = p
-		}
-		_, _, taken := e.ct.Lookup(k, now)
+		_, _, taken := e.ct.Lookup(nat.SNATReply(*t, to, p), now)
 		return !taken
 	}
-	switch proto {
+	switch t.Proto {
 	case header.ProtoTCP, header.ProtoUDP:
-		return w.snat.Pick(reply.DPort, free)
+		return w.snat.Pick(t.SPort, free)
 	case header.ProtoICMP:
-		return w.snat.PickID(reply.DPort, free)
+		return w.snat.PickID(t.SPort, free)
 	}
 	return 0, free(0)
 }

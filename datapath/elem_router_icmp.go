@@ -249,7 +249,7 @@ func (e *routerElem) related(w *Worker, in int, b *packet.Buffer, v *conntrack.V
 		d, l, ip = ipv4Of(b)
 	}
 	if want != cur {
-		if !nat.RewriteICMPError(d, l, src, dst, addrsOf(inner)) {
+		if !nat.RewriteICMPError(d, l, src, dst, nat.AddrsOf(inner)) {
 			e.drop(w, b, RouterICMPUntranslated)
 			return
 		}

@@ -142,6 +142,12 @@ func (w *Worker) writable(e element, b *packet.Buffer) *packet.Buffer {
 	if !b.Meta.Shared {
 		return b
 	}
+	return w.copyOf(e, b)
+}
+
+// copyOf returns a copy of b and its metadata from the pool, held by no
+// one else (nil, counted, when the pool is empty).
+func (w *Worker) copyOf(e element, b *packet.Buffer) *packet.Buffer {
 	c := w.alloc(e, b)
 	if c == nil {
 		return nil
@@ -159,14 +165,7 @@ func (w *Worker) private(e element, b *packet.Buffer) *packet.Buffer {
 	if !w.dryRun {
 		return w.writable(e, b)
 	}
-	c := w.alloc(e, b)
-	if c == nil {
-		return nil
-	}
-	c.SetData(b.Data())
-	c.Meta = b.Meta
-	c.Meta.Shared = false
-	return c
+	return w.copyOf(e, b)
 }
 
 // alloc takes an empty buffer from the pool for a frame the element

@@ -69,11 +69,20 @@ func NewVerdict(k Key, now int64) Verdict {
 // and writes at most the connection's timestamp, once a second. A NEW
 // packet creates nothing: Commit does, once the packet is accepted.
 func (t *Table) Track(frame []byte, l *header.Layout, zone uint16, now int64) (v Verdict) {
-	t.track(&v, frame, l, zone, now)
+	t.track(&v, frame, l, zone, now, t.loose)
 	return v
 }
 
-func (t *Table) track(v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64) {
+// TrackStrict is Track without loose pickup, whatever the table's
+// Config.TCPLoose says: a TCP segment without SYN that matches no
+// connection is INVALID. Security groups track this way, in their ports'
+// zones, while routers share the table with pickup on.
+func (t *Table) TrackStrict(frame []byte, l *header.Layout, zone uint16, now int64) (v Verdict) {
+	t.track(&v, frame, l, zone, now, false)
+	return v
+}
+
+func (t *Table) track(v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64, loose bool) {
 	if l.Flags&header.IsIPv4 == 0 || int(l.L3)+header.IPv4MinLen > len(frame) {
 		t.invalid(v, ReasonNotIPv4, 0)
 		return
@@ -102,7 +111,7 @@ func (t *Table) track(v *Verdict, frame []byte, l *header.Layout, zone uint16, n
 		}
 		th := header.TCP(frame[l.L4:])
 		v.k1 |= ports(th.SrcPort(), th.DstPort())
-		t.trackTCP(v, th.Flags(), ms)
+		t.trackTCP(v, th.Flags(), ms, loose)
 		return
 	case header.ProtoUDP:
 		u := header.UDP(frame[l.L4:])
@@ -179,7 +188,7 @@ func store(c *conn, w, nw uint64, ms int64, renew bool) bool {
 const tries = 8
 
 // trackTCP is Track for a TCP segment with flags.
-func (t *Table) trackTCP(v *Verdict, flags uint8, ms int64) {
+func (t *Table) trackTCP(v *Verdict, flags uint8, ms int64, loose bool) {
 	w0, w1 := v.k0, v.k1
 	if !tcpFlagsValid(flags) {
 		t.invalid(v, ReasonTCPFlags, t.stripe(w0, w1))
@@ -188,7 +197,7 @@ func (t *Table) trackTCP(v *Verdict, flags uint8, ms int64) {
 	for try := 0; try < tries; try++ {
 		r, w, ok := t.lookup(w0, w1, ms)
 		if !ok {
-			s, ok := tcpNew(flags, t.loose)
+			s, ok := tcpNew(flags, loose)
 			if !ok {
 				t.invalid(v, ReasonTCPNoSYN, t.stripe(w0, w1))
 				return

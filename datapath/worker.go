@@ -44,6 +44,7 @@ type Worker struct {
 	held []*packet.Buffer // taken from the pool in this batch, given back after the flush
 
 	drops dropCounters
+	sg    []sgCounters // by device port: the fixed rules of its filter
 
 	// Routers: the SNAT port allocator, the empty frame handed to a
 	// neighbour cache (kept when the cache keeps it), frames released by
@@ -64,6 +65,7 @@ func (n *Node) NewWorker(batch int) *Worker {
 		w.queues[i] = make([]*packet.Buffer, 0, batch)
 	}
 	w.dirty = make([]int, 0, len(n.ports))
+	w.sg = make([]sgCounters, len(n.ports))
 	w.ready = make([]*packet.Buffer, 0, batch+maxSegments)
 	w.tagged = make([]*packet.Buffer, 0, batch)
 	mtu := 0

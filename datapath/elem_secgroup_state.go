@@ -1,0 +1,109 @@
+package datapath
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"neutrino/conntrack"
+	"neutrino/packet"
+	"neutrino/packet/header"
+)
+
+// state is the stateful part of a filter, for an IPv4 packet past the
+// fixed rules of its direction: INVALID is dropped, ESTABLISHED and
+// RELATED pass, a NEW packet passes when a group rule allows it and its
+// connection is then committed in the port's zone. A stateless port
+// (stateful: false) matches every packet against the rules.
+func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
+	l := &b.Meta.Layout
+	d := b.Data()
+	if l.Flags&header.Fragment != 0 {
+		return f.laterFragment(w, b, dir)
+	}
+	if !f.stateful {
+		return f.rule(w, b, dir, nil)
+	}
+	v := f.n.ct.TrackStrict(d, l, f.zone, w.now)
+	tr := b.Meta.Trace
+	switch v.State {
+	case conntrack.StateEstablished, conntrack.StateRelated:
+		if tr != nil {
+			tr.Addf(f.label, sgDirName[dir], "conntrack %s zone %d", lower(v.State), f.zone)
+		}
+		ok := f.verdict(w, b, dir, SGAcceptEstablished)
+		f.firstFragment(w, b, dir)
+		return ok
+	case conntrack.StateInvalid:
+		if tr != nil {
+			tr.Addf(f.label, sgDirName[dir], "conntrack invalid zone %d (%s)", f.zone, v.Reason)
+		}
+		return f.verdict(w, b, dir, SGInvalid)
+	}
+	if tr != nil {
+		tr.Addf(f.label, sgDirName[dir], "conntrack new zone %d", f.zone)
+	}
+	return f.rule(w, b, dir, &v)
+}
+
+// rule matches b against the group rules of direction dir; a NEW packet
+// of a stateful port (v) that a rule allows is committed.
+func (f *sgFilter) rule(w *Worker, b *packet.Buffer, dir int, v *conntrack.Verdict) bool {
+	l := &b.Meta.Layout
+	d := b.Data()
+	ip := d[l.L3:]
+	remote := [4]byte(ip[16:20]) // egress: the destination
+	if dir == sgIngress {
+		remote = [4]byte(ip[12:16])
+	}
+	id, ok := f.match[dir].Match(l.Proto, netip.AddrFrom4(remote), matchKey(d, l))
+	if !ok {
+		return f.verdict(w, b, dir, SGNoRule)
+	}
+	if v != nil && !w.dryRun {
+		if _, why := f.n.ct.Commit(v, w.now); why != conntrack.RefusedNone && why != conntrack.RefusedNotNew {
+			return f.verdict(w, b, dir, SGConntrackFull)
+		}
+	}
+	if !w.dryRun {
+		h := &f.hits[id]
+		h.pkts.Add(1)
+		h.bytes.Add(uint64(b.Len()))
+	}
+	if tr := b.Meta.Trace; tr != nil {
+		tr.Addf(f.label, sgDirName[dir], "accept: %s", f.ruleText(id))
+	}
+	f.firstFragment(w, b, dir)
+	return true
+}
+
+// matchKey returns what a rule's port range is compared with: the
+// destination port of tcp, udp, dccp, sctp and udplite, type<<8|code of
+// ICMP, 0 for other protocols and for packets too short to say.
+func matchKey(d []byte, l *header.Layout) uint16 {
+	hl := int(d[l.L3]&0x0f) * 4
+	at := int(l.L3) + hl
+	end := int(l.L3) + int(binary.BigEndian.Uint16(d[l.L3+2:]))
+	switch l.Proto {
+	case header.ProtoTCP, header.ProtoUDP, 33, 132, 136: // dccp, sctp, udplite
+		if at+4 <= end {
+			return binary.BigEndian.Uint16(d[at+2:])
+		}
+	case header.ProtoICMP:
+		if at+2 <= end {
+			return uint16(d[at])<<8 | uint16(d[at+1])
+		}
+	}
+	return 0
+}
+
+func lower(s conntrack.CtState) string {
+	switch s {
+	case conntrack.StateEstablished:
+		return "established"
+	case conntrack.StateRelated:
+		return "related"
+	case conntrack.StateNew:
+		return "new"
+	}
+	return "invalid"
+}

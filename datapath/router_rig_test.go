@@ -94,8 +94,7 @@ var (
 )
 
 // seed002Loaded is the seed 002 spec without security groups, loaded
-// once (New does not change
-// it).
+// once (New does not change it).
 func seed002Loaded(t testing.TB) *Spec {
 	seed002Once.Do(func() { seed002Unfiltered = seed002Spec(t) })
 	if seed002Unfiltered == nil {

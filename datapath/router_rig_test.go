@@ -89,7 +89,7 @@ var (
 var rigEpoch = time.Unix(1_800_000_000, 0)
 
 var (
-	seed002Once sync.Once
+	seed002Once       sync.Once
 	seed002Unfiltered *Spec
 )
 

@@ -26,7 +26,7 @@ import (
 // i's output queue leads to the filter's ingress side instead, whose
 // output 0 is the queue.
 func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket, stormOn bool) (*graph, error) {
-	g := &graph{}
+	g := &graph{filters: make([]*sgFilter, len(n.ports))}
 	add := func(e element, out []target) {
 		g.elems = append(g.elems, e)
 		g.wires = append(g.wires, out)
@@ -35,7 +35,7 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 	// (br-int's, the DHCP ports' and the routers' alike); the others
 	// straight to the device's queue.
 	devices := make([]target, len(n.ports))
-	filters := make([]*sgFilter, len(n.ports))
+	filters := g.filters
 	for i, p := range n.ports {
 		devices[i] = deviceTarget(i)
 		if p.spec.Kind == PortVM && p.spec.Security != nil {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"neutrino/packet"
 )
 
 // The hosts of testdata/secgroups/topology.yaml.
@@ -88,6 +90,24 @@ func ports(out map[string][][]byte) map[string]int {
 
 func udpTo(t testing.TB, from, to sgHost, sport, dport uint16) []byte {
 	return udpDgram(t, from.mac, to.mac, from.ip, to.ip, sport, dport, 64, 10)
+}
+
+// dryTrace runs frame in from h's port as a dry run and returns its
+// trace.
+func (l *sgLab) dryTrace(h sgHost, f []byte) string {
+	l.t.Helper()
+	idx, ok := l.n.PortIndex(h.port)
+	if !ok {
+		l.t.Fatalf("no port %s", h.port)
+	}
+	w := l.n.NewWorker(1)
+	w.SetDryRun(true)
+	var tr packet.Trace
+	b := packet.NewBuffer(packet.MaxFrame)
+	b.SetData(f)
+	b.Meta.Trace = &tr
+	l.n.Process(w, idx, []*packet.Buffer{b})
+	return tr.String()
 }
 
 func TestSecurityGroupDefault(t *testing.T) {
@@ -192,5 +212,70 @@ func TestSecurityGroupStateless(t *testing.T) {
 	l.dropped("its answer", sgOut, udpTo(t, sgOut, sgLoose, 7000, 40000), SGNoRule, sgLoose)
 	if n := l.n.ct.Len(); n != 0 {
 		t.Errorf("%d connections tracked for a stateless port", n)
+	}
+}
+
+// The router's traffic crosses the VM's filter: a floating IP reaches the
+// VM only where its groups (seed 002: default and allow-ping-ssh) allow.
+func TestSecurityGroupFloatingIP(t *testing.T) {
+	n, eps := memNode(t, loadTestSpec(t, "../configs/examples/seed002-router.yaml", ""), Options{})
+	l := &lab{t: t, n: n, ob: newOutbox(eps), hosts: newLab(t).hosts}
+	// Ping and ssh from outside: allowed, DNATed to the VM.
+	p := l.one(l.send("physnet1", echo(t, outMAC, qgMAC, outIP, fipIP, 64, 3, 1, false)), "vm-91-14")
+	wantAddrs(t, p, outIP, vm91IP, qr91MAC, vm91MAC)
+	l.one(l.send("vm-91-14", echo(t, vm91MAC, qr91MAC, vm91IP, outIP, 64, 3, 1, true)), "physnet1")
+	l.one(l.send("physnet1", tcpSeg(t, outMAC, qgMAC, outIP, fipIP, 40000, 22, true, false)), "vm-91-14")
+	// http is no rule of the VM's: the router forwards it, the VM's
+	// ingress filter drops it.
+	before := n.Counters().Drops[SGNoRule.String()]
+	if out := l.send("physnet1", tcpSeg(t, outMAC, qgMAC, outIP, fipIP, 40001, 80, true, false)); len(out["vm-91-14"]) != 0 {
+		t.Errorf("tcp 80 to the floating IP reached the VM")
+	}
+	if got := n.Counters().Drops[SGNoRule.String()] - before; got != 1 {
+		t.Errorf("no_rule drops grew by %d, want 1", got)
+	}
+	// East-west between the two VMs' subnets: both in default, allowed.
+	l.one(l.send("vm-81-12", udpDgram(t, vm81MAC, qr81MAC, vm81IP, vm91IP, 5000, 6000, 64, 10)), "vm-91-14")
+	// Hairpin arrives from the gateway IP, no member of default: dropped.
+	if out := l.send("vm-81-12", udpDgram(t, vm81MAC, qr81MAC, vm81IP, fipIP, 5001, 6000, 64, 10)); len(out["vm-91-14"]) != 0 {
+		t.Errorf("hairpin UDP from the gateway IP reached the VM")
+	}
+}
+
+// Fragments: the first carries the ports and decides; the later ones
+// follow it; a later fragment whose first never passed is dropped.
+func TestSecurityGroupFragments(t *testing.T) {
+	l := newSGLab(t)
+	sizes := []int{1000, 1000, 8}
+	big := frame(t, eth(sgOut.mac, sgWeb.mac, layers.EthernetTypeIPv4), ipv4(sgOut.ip, sgWeb.ip, layers.IPProtocolICMPv4, 64),
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 11, Seq: 1}, gopacket.Payload(make([]byte, 2000)))
+	for _, f := range fragments(t, big, sizes, nil) {
+		l.passes("fragment", sgOut, sgWeb, f)
+	}
+	other := frame(t, eth(sgOut.mac, sgWeb.mac, layers.EthernetTypeIPv4), ipHdr(sgOut.ip, sgWeb.ip, layers.IPProtocolICMPv4, 64, 12, false),
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 12, Seq: 1}, gopacket.Payload(make([]byte, 2000)))
+	l.dropped("a later fragment alone", sgOut, fragments(t, other, sizes, nil)[1], SGFragment, sgWeb)
+	// A first fragment no rule allows takes its followers with it.
+	denied := fragments(t, frame(t, eth(sgOut.mac, sgWeb.mac, layers.EthernetTypeIPv4), ipHdr(sgOut.ip, sgWeb.ip, layers.IPProtocolUDP, 64, 13, false),
+		&layers.UDP{SrcPort: 4000, DstPort: 9}, gopacket.Payload(make([]byte, 2000))), sizes, nil)
+	l.dropped("a denied first fragment", sgOut, denied[0], SGNoRule, sgWeb)
+	l.dropped("its follower", sgOut, denied[1], SGFragment, sgWeb)
+}
+
+// The trace names the rule that let a frame in, or why it was dropped.
+func TestSecurityGroupTrace(t *testing.T) {
+	l := newSGLab(t)
+	s := l.dryTrace(sgOut, tcpSeg(t, sgOut.mac, sgWeb.mac, sgOut.ip, sgWeb.ip, 40000, 80, true, false))
+	for _, want := range []string{"sg-web", "conntrack new zone", "accept: web rules[0] tcp"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("trace lacks %q:\n%s", want, s)
+		}
+	}
+	if s := l.dryTrace(sgOut, tcpSeg(t, sgOut.mac, sgWeb.mac, sgOut.ip, sgWeb.ip, 40000, 22, true, false)); !strings.Contains(s, "sg-web") || !strings.Contains(s, "no_rule") {
+		t.Errorf("trace of a denied SYN:\n%s", s)
+	}
+	// Tracing changed nothing: the connection was never committed.
+	if n := l.n.ct.Len(); n != 0 {
+		t.Errorf("a trace left %d connections", n)
 	}
 }

@@ -23,7 +23,8 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 	if !f.stateful {
 		return f.rule(w, b, dir, nil)
 	}
-	v := f.n.ct.TrackStrict(d, l, f.zone, w.now)
+	var v conntrack.Verdict
+	f.n.ct.TrackStrictCached(&w.ctc, &v, d, l, f.zone, w.now)
 	tr := b.Meta.Trace
 	switch v.State {
 	case conntrack.StateEstablished, conntrack.StateRelated:
@@ -31,7 +32,9 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 			tr.Addf(f.label, sgDirName[dir], "conntrack %s zone %d", lower(v.State), f.zone)
 		}
 		ok := f.verdict(w, b, dir, SGAcceptEstablished)
-		f.firstFragment(w, b, dir)
+		if d[l.L3+6]&0x20 != 0 { // MF: a first fragment
+			f.firstFragment(w, b, dir)
+		}
 		return ok
 	case conntrack.StateInvalid:
 		if tr != nil {
@@ -72,7 +75,9 @@ func (f *sgFilter) rule(w *Worker, b *packet.Buffer, dir int, v *conntrack.Verdi
 	if tr := b.Meta.Trace; tr != nil {
 		tr.Addf(f.label, sgDirName[dir], "accept: %s", f.ruleText(id))
 	}
-	f.firstFragment(w, b, dir)
+	if d[l.L3+6]&0x20 != 0 { // MF: a first fragment
+		f.firstFragment(w, b, dir)
+	}
 	return true
 }
 

@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"neutrino/conntrack"
 	"neutrino/link"
 	"neutrino/nat"
 	"neutrino/packet"
@@ -45,6 +46,9 @@ type Worker struct {
 
 	drops dropCounters
 	sg    []sgCounters // by device port: the fixed rules of its filter
+	// ctc answers conntrack hits that change nothing in the table (the
+	// security groups', twice a frame between two VMs of the node).
+	ctc conntrack.HitCache
 
 	// Routers: the SNAT port allocator, the empty frame handed to a
 	// neighbour cache (kept when the cache keeps it), frames released by

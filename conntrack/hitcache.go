@@ -1,0 +1,127 @@
+package conntrack
+
+import (
+	"encoding/binary"
+
+	"neutrino/packet/header"
+)
+
+// HitCache sits in front of the table for one goroutine and answers,
+// without the table, the packets the table itself would answer without
+// writing anything: packets of a connection in a state no such packet
+// moves on, whose timestamp is younger than the refresh interval (so the
+// table would not renew it either). Those states are TCP ESTABLISHED and
+// assured, for a segment with ACK and without SYN, FIN or RST; replied
+// and assured UDP; replied connections of other protocols. ICMP is never
+// cached: its key does not hold the echo's type, which the table checks.
+// A hit reads the connection's state word once, so a connection that
+// ended, moved on (a FIN) or needs its stamp renewed since is noticed and
+// the packet goes to the table. Verdicts are exactly Track's. A HitCache
+// belongs to one goroutine; its zero value is ready to use.
+type HitCache struct {
+	hits uint64 // packets answered from the cache
+	ents [hitCacheSize]hitEntry
+}
+
+const (
+	hitCacheBits = 6
+	hitCacheSize = 1 << hitCacheBits
+)
+
+type hitEntry struct {
+	k0, k1 uint64 // the packet's key, packed; k1 zero: empty
+	ref    uint64 // the slot reference, with the packet's direction
+	c      *conn
+}
+
+// TrackCached is Track with h in front of the table; the verdict is
+// written to v.
+func (t *Table) TrackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64) {
+	t.trackCached(h, v, frame, l, zone, now, t.loose)
+}
+
+// TrackStrictCached is TrackStrict with h in front of the table; the
+// verdict is written to v.
+func (t *Table) TrackStrictCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64) {
+	t.trackCached(h, v, frame, l, zone, now, false)
+}
+
+func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64, loose bool) {
+	k0, k1, ok := cacheableKey(frame, l, zone)
+	if !ok {
+		t.track(v, frame, l, zone, now, loose)
+		return
+	}
+	ms := millis(now)
+	e := &h.ents[(k0^k1*0x9e3779b97f4a7c15)>>(64-hitCacheBits)]
+	if e.k0 == k0 && e.k1 == k1 {
+		// Still the same connection, alive, not closing (a FIN since
+		// may have moved it on), its stamp fresh.
+		w := e.c.word.Load()
+		if wGen(w) == refGen(e.ref) && w&fDead == 0 && (wClass(w) != classTCP || wState(w) == TCPEstablished) && ageMS(ms, w) < refreshMS {
+			v.k0, v.k1 = k0, k1
+			v.Conn = Ref{c: e.c, ref: e.ref &^ (1 << 56)}
+			v.Dir = refDir(e.ref)
+			v.State = StateEstablished
+			h.hits++
+			return
+		}
+	}
+	t.track(v, frame, l, zone, now, loose)
+	if v.State != StateEstablished || !v.Conn.Valid() {
+		return
+	}
+	w := v.Conn.c.word.Load()
+	if wGen(w) != refGen(v.Conn.ref) || w&fSeenReply == 0 || w&fDead != 0 {
+		return
+	}
+	switch wClass(w) {
+	case classTCP:
+		if wState(w) != TCPEstablished || w&fAssured == 0 {
+			return
+		}
+	case classUDP:
+		if w&fAssured == 0 {
+			return
+		}
+	case classICMP:
+		return
+	}
+	ref := v.Conn.ref
+	if v.Dir == Reply {
+		ref |= 1 << 56
+	}
+	*e = hitEntry{k0: k0, k1: k1, ref: ref, c: v.Conn.c}
+}
+
+// cacheableKey returns the packed key of a packet HitCache may answer:
+// IPv4, not a fragment, not ICMP, and for TCP a segment with ACK and
+// without SYN, FIN or RST.
+func cacheableKey(frame []byte, l *header.Layout, zone uint16) (k0, k1 uint64, ok bool) {
+	if l.Flags&(header.IsIPv4|header.Fragment) != header.IsIPv4 || int(l.L3)+header.IPv4MinLen > len(frame) {
+		return 0, 0, false
+	}
+	k0 = binary.LittleEndian.Uint64(frame[l.L3+12 : l.L3+20])
+	k1 = uint64(zone)<<32 | uint64(l.Proto)<<48 | usedBit
+	switch l.Proto {
+	case header.ProtoICMP:
+		return 0, 0, false
+	case header.ProtoTCP:
+		if l.Flags&header.HasL4 == 0 || int(l.L4)+header.TCPMinLen > len(frame) {
+			return 0, 0, false
+		}
+		th := header.TCP(frame[l.L4:])
+		f := th.Flags()
+		if f&(header.TCPFlagSYN|header.TCPFlagFIN|header.TCPFlagRST|header.TCPFlagACK) != header.TCPFlagACK || !tcpFlagsValid(f) {
+			return 0, 0, false
+		}
+		k1 |= ports(th.SrcPort(), th.DstPort())
+	case header.ProtoUDP:
+		if l.Flags&header.HasL4 == 0 || int(l.L4)+8 > len(frame) {
+			return 0, 0, false
+		}
+		u := header.UDP(frame[l.L4:])
+		k1 |= ports(u.SrcPort(), u.DstPort())
+	}
+	return k0, k1, true
+}

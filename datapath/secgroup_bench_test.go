@@ -150,7 +150,7 @@ func BenchmarkSecurityGroupNewFlow(b *testing.B) {
 				for _, buf := range bufs {
 					d := buf.Data()
 					d[34], d[35] = byte(sport>>8), byte(sport) // the UDP source port: a new flow
-					d[28] = byte(sport >> 16)                 // and the source address's third byte when ports run out
+					d[28] = byte(sport >> 16)                  // and the source address's third byte when ports run out
 					sport++
 				}
 				n.Process(w, in, bufs)

@@ -30,23 +30,56 @@ const (
 
 type hitEntry struct {
 	k0, k1 uint64 // the packet's key, packed; k1 zero: empty
+	tag    uint64 // the caller's, see Hit
 	ref    uint64 // the slot reference, with the packet's direction
 	c      *conn
 }
 
 // TrackCached is Track with h in front of the table; the verdict is
-// written to v.
-func (t *Table) TrackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64) {
-	t.trackCached(h, v, frame, l, zone, now, t.loose)
+// written to v. tag is the caller's: Hit finds the entry this call makes
+// only with the same tag.
+func (t *Table) TrackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, tag uint64, now int64) {
+	t.trackCached(h, v, frame, l, zone, tag, now, t.loose)
 }
 
 // TrackStrictCached is TrackStrict with h in front of the table; the
-// verdict is written to v.
-func (t *Table) TrackStrictCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64) {
-	t.trackCached(h, v, frame, l, zone, now, false)
+// verdict is written to v. tag as for TrackCached.
+func (t *Table) TrackStrictCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, tag uint64, now int64) {
+	t.trackCached(h, v, frame, l, zone, tag, now, false)
 }
 
-func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64, loose bool) {
+// Hit reports whether h alone answers the packet as ESTABLISHED: an
+// earlier TrackCached or TrackStrictCached of a packet with the same key
+// and the same tag left an entry that still holds. The tag is what else
+// the caller decided on that packet and wants the same for this one (a
+// filter's identity and the source MAC it checked, say): a hit lets it
+// skip those decisions too. On false, call TrackCached or
+// TrackStrictCached.
+func (h *HitCache) Hit(frame []byte, l *header.Layout, zone uint16, tag uint64, now int64) bool {
+	k0, k1, ok := cacheableKey(frame, l, zone)
+	if !ok {
+		return false
+	}
+	e := &h.ents[(k0^k1*0x9e3779b97f4a7c15)>>(64-hitCacheBits)]
+	if e.k0 != k0 || e.k1 != k1 || e.tag != tag {
+		return false
+	}
+	if !e.fresh(millis(now)) {
+		return false
+	}
+	h.hits++
+	return true
+}
+
+// fresh reports whether e's connection is still the one cached, alive,
+// not closing (a FIN since may have moved it on) and its stamp younger
+// than the refresh interval.
+func (e *hitEntry) fresh(ms int64) bool {
+	w := e.c.word.Load()
+	return wGen(w) == refGen(e.ref) && w&fDead == 0 && (wClass(w) != classTCP || wState(w) == TCPEstablished) && ageMS(ms, w) < refreshMS
+}
+
+func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, tag uint64, now int64, loose bool) {
 	k0, k1, ok := cacheableKey(frame, l, zone)
 	if !ok {
 		t.track(v, frame, l, zone, now, loose)
@@ -54,11 +87,8 @@ func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Lay
 	}
 	ms := millis(now)
 	e := &h.ents[(k0^k1*0x9e3779b97f4a7c15)>>(64-hitCacheBits)]
-	if e.k0 == k0 && e.k1 == k1 {
-		// Still the same connection, alive, not closing (a FIN since
-		// may have moved it on), its stamp fresh.
-		w := e.c.word.Load()
-		if wGen(w) == refGen(e.ref) && w&fDead == 0 && (wClass(w) != classTCP || wState(w) == TCPEstablished) && ageMS(ms, w) < refreshMS {
+	if e.k0 == k0 && e.k1 == k1 && e.tag == tag {
+		if e.fresh(ms) {
 			v.k0, v.k1 = k0, k1
 			v.Conn = Ref{c: e.c, ref: e.ref &^ (1 << 56)}
 			v.Dir = refDir(e.ref)
@@ -91,7 +121,7 @@ func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Lay
 	if v.Dir == Reply {
 		ref |= 1 << 56
 	}
-	*e = hitEntry{k0: k0, k1: k1, ref: ref, c: v.Conn.c}
+	*e = hitEntry{k0: k0, k1: k1, tag: tag, ref: ref, c: v.Conn.c}
 }
 
 // cacheableKey returns the packed key of a packet HitCache may answer:

@@ -48,12 +48,16 @@ func TestHitCacheSameVerdicts(t *testing.T) {
 		zone := uint16(rng.IntN(2))
 		strict := rng.IntN(2) == 0
 		var a, b Verdict
+		hit := h.Hit(f, &l, zone, 0, now)
 		if strict {
-			cached.TrackStrictCached(&h, &a, f, &l, zone, now)
+			cached.TrackStrictCached(&h, &a, f, &l, zone, 0, now)
 			b = plain.TrackStrict(f, &l, zone, now)
 		} else {
-			cached.TrackCached(&h, &a, f, &l, zone, now)
+			cached.TrackCached(&h, &a, f, &l, zone, 0, now)
 			b = plain.Track(f, &l, zone, now)
+		}
+		if hit && b.State != StateEstablished {
+			t.Fatalf("packet %d: Hit, but the table says %v/%v", i, b.State, b.Reason)
 		}
 		if a.State != b.State || a.Dir != b.Dir || a.Reason != b.Reason {
 			t.Fatalf("packet %d: cached %v/%v/%v, plain %v/%v/%v", i, a.State, a.Dir, a.Reason, b.State, b.Dir, b.Reason)

@@ -31,6 +31,7 @@ type sgFilter struct {
 	rules    []firewall.Rule
 	hits     []ruleHits // by rule id
 	frags    *fragMemory
+	gen      uint16 // 15 bits: tells this filter's cache entries from an older one's of the port (tag)
 }
 
 // sgPair is an AddressPair ready for comparing: an IPv4 prefix as
@@ -55,6 +56,7 @@ func newFilter(n *Node, p *port) *sgFilter {
 	f := &sgFilter{
 		n: n, p: p, label: "sg-" + p.spec.Name, zone: s.Zone, stateful: s.Stateful,
 		groups: s.Groups, set: s.Rules, frags: newFragMemory(),
+		gen: uint16(n.filterGen.Add(1) & 0x7fff),
 	}
 	f.match[sgEgress], f.match[sgIngress] = s.Rules.Egress(), s.Rules.Ingress()
 	f.rules = s.Rules.Rules()
@@ -87,6 +89,9 @@ func (f *sgFilter) receive(w *Worker, _ uint16, b *packet.Buffer) {
 // egress decides a frame the port sent, before br-int; it reports
 // whether the frame goes on (a dropped frame is counted and traced).
 func (f *sgFilter) egress(w *Worker, b *packet.Buffer) bool {
+	if f.fast(w, b, sgEgress) {
+		return f.verdict(w, b, sgEgress, SGAcceptEstablished)
+	}
 	l := &b.Meta.Layout
 	d := b.Data()
 	switch {
@@ -123,6 +128,9 @@ func (f *sgFilter) egress(w *Worker, b *packet.Buffer) bool {
 
 // ingress decides a frame on its way to the port.
 func (f *sgFilter) ingress(w *Worker, b *packet.Buffer) bool {
+	if f.fast(w, b, sgIngress) {
+		return f.verdict(w, b, sgIngress, SGAcceptEstablished)
+	}
 	l := &b.Meta.Layout
 	d := b.Data()
 	switch {

@@ -24,7 +24,7 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 		return f.rule(w, b, dir, nil)
 	}
 	var v conntrack.Verdict
-	f.n.ct.TrackStrictCached(&w.ctc, &v, d, l, f.zone, w.now)
+	f.n.ct.TrackStrictCached(&w.ctc, &v, d, l, f.zone, f.tag(d, dir), w.now)
 	tr := b.Meta.Trace
 	switch v.State {
 	case conntrack.StateEstablished, conntrack.StateRelated:
@@ -46,6 +46,31 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 		tr.Addf(f.label, sgDirName[dir], "conntrack new zone %d", f.zone)
 	}
 	return f.rule(w, b, dir, &v)
+}
+
+// tag is what the worker's conntrack cache keeps beside a connection
+// this filter let through in direction dir, so that a packet with the
+// same key and tag may skip the filter's checks (fast): the filter (its
+// generation), the direction and, for egress, the source MAC the
+// anti-spoofing checked. Everything else those checks read is in the
+// key.
+func (f *sgFilter) tag(d []byte, dir int) uint64 {
+	if dir == sgIngress {
+		return 1<<63 | uint64(f.gen)<<48
+	}
+	return uint64(f.gen)<<48 | binary.BigEndian.Uint64(d[4:12])&(1<<48-1)
+}
+
+// fast reports whether the worker's conntrack cache answers b: a packet
+// of a connection established through this filter in direction dir,
+// with the same key and tag as one the filter let through. Not for
+// traced frames (their trace shows every decision) nor for first
+// fragments (firstFragment must see them).
+func (f *sgFilter) fast(w *Worker, b *packet.Buffer, dir int) bool {
+	d := b.Data()
+	l := &b.Meta.Layout
+	return f.stateful && b.Meta.Trace == nil && l.Flags&header.IsIPv4 != 0 && d[l.L3+6]&0x20 == 0 &&
+		w.ctc.Hit(d, l, f.zone, f.tag(d, dir), w.now)
 }
 
 // rule matches b against the group rules of direction dir; a NEW packet

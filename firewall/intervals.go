@@ -1,0 +1,70 @@
+package firewall
+
+// keyMap cuts the 65536 keys of one protocol into disjoint intervals, each
+// with the cell of the rules allowing its keys. Neighbouring intervals
+// always have different cells.
+type keyMap struct {
+	// starts holds the first key of each interval, ascending; starts[0]
+	// is 0 and the last interval ends at 0xffff.
+	starts []uint16
+	// jump is nil when there are few intervals. Otherwise it has 257
+	// entries: jump[h] is the interval holding key h<<8, and jump[256] the
+	// last interval, so a key's interval is found by a binary search of
+	// the intervals of its high byte only.
+	jump  []uint32
+	cells []cell // cells[i] is the cell of interval i
+}
+
+// jumpAbove is the number of intervals above which a keyMap gets a jump
+// table; below it a binary search over all of them is as quick.
+const jumpAbove = 8
+
+// find returns the index of the interval holding key.
+func (k *keyMap) find(key uint16) int {
+	lo, hi := 0, len(k.starts)
+	if k.jump != nil {
+		h := int(key >> 8)
+		lo, hi = int(k.jump[h]), int(k.jump[h+1])+1
+	}
+	// starts[lo] <= key < starts[hi] (or hi is the end).
+	for hi-lo > 1 {
+		mid := int(uint(lo+hi) >> 1)
+		if k.starts[mid] <= key {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// add appends the interval starting at start with cell c, merging it into
+// the previous interval when their cells are equal. Intervals must be
+// added in ascending order, the first at 0.
+func (k *keyMap) add(start uint16, c cell) {
+	if n := len(k.cells); n > 0 && k.cells[n-1] == c {
+		return
+	}
+	k.starts = append(k.starts, start)
+	k.cells = append(k.cells, c)
+}
+
+// finish builds the jump table when there are enough intervals, and trims
+// the slices to their length.
+func (k *keyMap) finish() {
+	k.starts = k.starts[:len(k.starts):len(k.starts)]
+	k.cells = k.cells[:len(k.cells):len(k.cells)]
+	if len(k.starts) <= jumpAbove {
+		return
+	}
+	k.jump = make([]uint32, 257)
+	i := 0
+	for h := range 256 {
+		key := uint16(h) << 8
+		for i+1 < len(k.starts) && k.starts[i+1] <= key {
+			i++
+		}
+		k.jump[h] = uint32(i)
+	}
+	k.jump[256] = uint32(len(k.starts) - 1)
+}

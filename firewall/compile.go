@@ -7,8 +7,23 @@ import (
 	"slices"
 )
 
-// heavyPrefixes is the number of IPv4 remote prefixes from which a rule's
-// prefixes go to a cell's heavy table (see cell).
+// Rule classes. Each cell keeps its rules of each class apart, in a part
+// of its own, so that what many intervals share is stored once. Class
+// broad holds the rules allowing every key of their protocol, such as
+// any-protocol rules, which are in every interval, and the rules with
+// many prefixes (remote groups), which may be in many. Within one
+// protocol the first kind are the same in every interval, so broad parts
+// are few however many intervals there are. Class narrow holds the rest:
+// rules with a port or icmp range and few prefixes, usually only a few of
+// them in an interval.
+const (
+	narrow   = iota // a port or icmp range, and few prefixes
+	broad           // every key of its protocol, or many prefixes
+	nClasses        // the number of classes
+)
+
+// heavyPrefixes is the number of IPv4 remote prefixes from which a rule is
+// in class broad whatever its key range.
 const heavyPrefixes = 16
 
 // rawLimit bounds the prefixes gathered while compiling, before merging,
@@ -20,7 +35,7 @@ type ruleInfo struct {
 	proto  int // protoAny or 0-255
 	lo, hi uint16
 	pfx    []entry // its IPv4 remote prefixes, labelled with its id
-	class  int     // 0 light, 1 heavy
+	class  int     // narrow or broad
 	pos    int     // its bit in its class's rule sets
 }
 
@@ -37,9 +52,14 @@ type builder struct {
 	raw     int  // prefixes gathered so far
 	over    bool // entries > MaxEntries: count on, build nothing more
 	giveUp  bool // raw > rawLimit: stop
-	es      []entry
-	stack   []entry
-	key     []byte
+	// byContent holds the distinct parts by their entries: sets of rules
+	// differing only in rules whose prefixes all have entries of earlier
+	// rules (a remote group in several rules) compile to the same part.
+	byContent map[string]part
+	cells     map[[nClasses]int]cell // by the ids of their parts
+	es        []entry
+	stack     []entry
+	key       []byte
 }
 
 // Compile compiles a port's rules, both directions, into a Set. The rules'
@@ -55,7 +75,7 @@ func Compile(rules []Rule) (*Set, error) {
 	for i := range s.rules {
 		s.rules[i].Remote = slices.Clone(s.rules[i].Remote)
 	}
-	b := &builder{}
+	b := &builder{byContent: make(map[string]part), cells: make(map[[nClasses]int]cell)}
 	s.ingress = b.direction(s.rules, true)
 	s.egress = b.direction(s.rules, false)
 	switch {
@@ -88,7 +108,7 @@ func largestRemote(rules []Rule) string {
 
 // direction compiles the rules of one direction.
 func (b *builder) direction(rules []Rule, ingress bool) Matcher {
-	var classes [2]ruleClass
+	var classes [nClasses]ruleClass
 	var infos []*ruleInfo
 	for i, r := range rules {
 		if r.Ingress != ingress || r.IPv6 || !r.validProtocol() {
@@ -106,8 +126,8 @@ func (b *builder) direction(rules []Rule, ingress bool) Matcher {
 		for _, p := range remote {
 			info.pfx = append(info.pfx, newEntry(p, int32(i)))
 		}
-		if len(remote) >= heavyPrefixes {
-			info.class = 1
+		if len(remote) >= heavyPrefixes || lo == 0 && hi == 0xffff {
+			info.class = broad
 		}
 		c := &classes[info.class]
 		info.pos = len(c.rules)
@@ -149,7 +169,7 @@ func (b *builder) direction(rules []Rule, ingress bool) Matcher {
 // keyMap cuts the keys into the elementary intervals of rs's key ranges,
 // sweeping them in order with the set of rules whose range covers the
 // current interval, and gives each interval the cell of its set.
-func (b *builder) keyMap(classes *[2]ruleClass, rs []*ruleInfo) keyMap {
+func (b *builder) keyMap(classes *[nClasses]ruleClass, rs []*ruleInfo) keyMap {
 	points := []uint32{0}
 	for _, r := range rs {
 		points = append(points, uint32(r.lo), uint32(r.hi)+1)
@@ -164,11 +184,12 @@ func (b *builder) keyMap(classes *[2]ruleClass, rs []*ruleInfo) keyMap {
 	ends := slices.Clone(rs)
 	slices.SortFunc(ends, func(a, b *ruleInfo) int { return int(a.hi) - int(b.hi) })
 
-	var sets [2][]uint64
+	var sets [nClasses][]uint64
 	for i := range sets {
 		sets[i] = make([]uint64, (len(classes[i].rules)+63)/64)
 	}
 	var k keyMap
+	prev := [nClasses]int{-1}
 	for _, pt := range points {
 		for len(ends) > 0 && uint32(ends[0].hi) < pt {
 			r := ends[0]
@@ -180,9 +201,22 @@ func (b *builder) keyMap(classes *[2]ruleClass, rs []*ruleInfo) keyMap {
 			sets[r.class][r.pos/64] |= 1 << (r.pos % 64)
 			starts = starts[1:]
 		}
-		light := b.part(&classes[0], sets[0])
-		heavy := b.part(&classes[1], sets[1])
-		k.add(uint16(pt), cell{all: min(light.all, heavy.all), light: light.t, heavy: heavy.t})
+		var parts [nClasses]part
+		var ids [nClasses]int
+		for i := range parts {
+			parts[i] = b.part(&classes[i], sets[i])
+			ids[i] = parts[i].id
+		}
+		if ids == prev {
+			continue // the same rules as the interval before: extend it
+		}
+		prev = ids
+		c, ok := b.cells[ids]
+		if !ok {
+			c = newCell(parts)
+			b.cells[ids] = c
+		}
+		k.add(uint16(pt), c)
 	}
 	k.finish()
 	return k
@@ -220,13 +254,23 @@ func (b *builder) part(c *ruleClass, set []uint64) part {
 	var kept []entry
 	kept, b.stack = minimize(es, b.stack)
 	b.es = es
-	b.entries += len(kept)
-	if b.entries > MaxEntries {
-		b.over = true
+	content := make([]byte, 0, 9*len(kept))
+	for _, e := range kept {
+		content = binary.LittleEndian.AppendUint32(content, e.addr)
+		content = append(content, e.bits)
+		content = binary.LittleEndian.AppendUint32(content, uint32(e.id))
 	}
-	p := part{all: noRule}
-	if !b.over {
-		p = newPart(kept)
+	p, ok := b.byContent[string(content)]
+	if !ok {
+		b.entries += len(kept)
+		if b.entries > MaxEntries {
+			b.over = true
+		}
+		p = part{id: len(b.byContent) + 1, all: noRule}
+		if !b.over {
+			p = newPart(p.id, kept)
+		}
+		b.byContent[string(content)] = p
 	}
 	c.parts[string(b.key)] = p
 	return p

@@ -2,7 +2,7 @@ package firewall
 
 // keyMap cuts the 65536 keys of one protocol into disjoint intervals, each
 // with the cell of the rules allowing its keys. Neighbouring intervals
-// always have different cells.
+// have cells of different rules.
 type keyMap struct {
 	// starts holds the first key of each interval, ascending; starts[0]
 	// is 0 and the last interval ends at 0xffff.
@@ -38,13 +38,9 @@ func (k *keyMap) find(key uint16) int {
 	return lo
 }
 
-// add appends the interval starting at start with cell c, merging it into
-// the previous interval when their cells are equal. Intervals must be
-// added in ascending order, the first at 0.
+// add appends the interval starting at start with cell c. Intervals must
+// be added in ascending order, the first at 0.
 func (k *keyMap) add(start uint16, c cell) {
-	if n := len(k.cells); n > 0 && k.cells[n-1] == c {
-		return
-	}
 	k.starts = append(k.starts, start)
 	k.cells = append(k.cells, c)
 }

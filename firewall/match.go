@@ -1,7 +1,5 @@
 package firewall
 
-import "net/netip"
-
 // Match returns the id (the index in Set.Rules) of the first rule, in the
 // order given to Compile, of m's direction that allows an IPv4 packet with
 // IP protocol proto whose other end is remote (the source address for
@@ -13,13 +11,13 @@ import "net/netip"
 // the matcher is for IPv4 only, and the caller needs no conversion.
 //
 // Its cost does not depend on the number of rules: an index by protocol,
-// a binary search of the key intervals of one 256-key block, and one or
-// two longest-prefix matches. It allocates nothing and is safe for
+// a binary search of the key intervals of one 256-key block, a few
+// comparisons and at most two longest-prefix matches. It allocates nothing and is safe for
 // concurrent use.
 func (m *Matcher) Match(proto uint8, remote [4]byte, key uint16) (id int, ok bool) {
 	k := &m.maps[m.byProto[proto]]
 	c := &k.cells[k.find(key)]
-	best := c.lookup(netip.AddrFrom4(remote))
+	best := c.lookup(remote)
 	if best == noRule {
 		return -1, false
 	}

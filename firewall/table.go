@@ -2,6 +2,7 @@ package firewall
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
@@ -20,36 +21,67 @@ type prefixTable = bart.Fast[int32]
 const noRule = math.MaxInt32
 
 // cell is what the rules of one protocol and key interval allow: the first
-// rule matching every remote address, and up to two tables for the rest
-// (a packet's rule is the smallest id of the three). Rules with many
-// prefixes (remote groups) are kept in a table of their own, heavy, so
-// that a big group shared by many intervals is stored once, not once per
-// interval together with each interval's other rules.
+// rule matching every remote address, a few prefixes checked one by one,
+// and up to one table per rule class (see narrow) for the rest. A
+// packet's rule is the smallest id of all that match.
 type cell struct {
-	all          int32        // rule with prefix 0.0.0.0/0, noRule if none
-	light, heavy *prefixTable // nil when empty
+	all  int32                  // rule with prefix 0.0.0.0/0, noRule if none
+	few  []short                // at most nClasses*fewMax, in no order
+	tabs [nClasses]*prefixTable // nil when the class has none or few
+}
+
+// short is a prefix checked by comparison rather than in a table.
+type short struct {
+	addr, mask uint32
+	id         int32
+}
+
+// fewMax is the number of prefixes up to which a part keeps them in a
+// list rather than a table: a few comparisons in one or two cache lines
+// are quicker than walking a trie in memory not recently used.
+const fewMax = 6
+
+// newCell makes the cell of one part of each class.
+func newCell(parts [nClasses]part) cell {
+	c := cell{all: noRule}
+	for i, p := range parts {
+		c.all = min(c.all, p.all)
+		c.few = append(c.few, p.few...)
+		c.tabs[i] = p.t
+	}
+	c.few = slices.Clip(c.few)
+	return c
 }
 
 // lookup returns the smallest id of c's rules matching a, or noRule.
-func (c *cell) lookup(a netip.Addr) int32 {
+func (c *cell) lookup(a [4]byte) int32 {
 	best := c.all
-	if c.light != nil {
-		if v, ok := c.light.Lookup(a); ok && v < best {
-			best = v
+	x := binary.BigEndian.Uint32(a[:])
+	for _, s := range c.few {
+		if (x^s.addr)&s.mask == 0 && s.id < best {
+			best = s.id
 		}
 	}
-	if c.heavy != nil {
-		if v, ok := c.heavy.Lookup(a); ok && v < best {
-			best = v
+	addr := netip.AddrFrom4(a)
+	for _, t := range &c.tabs {
+		if t != nil {
+			if v, ok := t.Lookup(addr); ok && v < best {
+				best = v
+			}
 		}
 	}
 	return best
 }
 
-// part is the compiled form of one set of rules: the first rule matching
-// every address, and a table of the other prefixes (nil when none).
+// part is the compiled form of one set of rules of one class: the first
+// rule matching every address, and the other prefixes either in few or in
+// a table t. Its minimized entries all match at most once per address
+// chain, so the smallest id among the matching ones is the set's first
+// rule, whether looked up in t or compared one by one in few.
 type part struct {
+	id  int // distinct parts have distinct ids, the empty part 0
 	all int32
+	few []short
 	t   *prefixTable
 }
 
@@ -124,16 +156,20 @@ func minimize(es []entry, stack []entry) (kept, stackOut []entry) {
 }
 
 // newPart makes the part of minimized entries.
-func newPart(kept []entry) part {
-	p := part{all: noRule}
+func newPart(id int, kept []entry) part {
+	p := part{id: id, all: noRule}
+	if len(kept) > 0 && kept[0].bits == 0 {
+		p.all = kept[0].id // only the first entry can be 0.0.0.0/0
+		kept = kept[1:]
+	}
+	if len(kept) <= fewMax {
+		for _, e := range kept {
+			p.few = append(p.few, short{e.addr, ^uint32(0) << (32 - e.bits), e.id})
+		}
+		return p
+	}
+	p.t = new(prefixTable)
 	for _, e := range kept {
-		if e.bits == 0 {
-			p.all = e.id // only the first entry can be 0.0.0.0/0
-			continue
-		}
-		if p.t == nil {
-			p.t = new(prefixTable)
-		}
 		p.t.Insert(e.prefix(), e.id)
 	}
 	return p

@@ -56,7 +56,8 @@ type builder struct {
 	// differing only in rules whose prefixes all have entries of earlier
 	// rules (a remote group in several rules) compile to the same part.
 	byContent map[string]part
-	cells     map[[nClasses]int]cell // by the ids of their parts
+	cells     map[[nClasses]int]cell  // by the ids of their parts
+	tables    map[string]*prefixTable // by prefixes and ranks
 	es        []entry
 	stack     []entry
 	key       []byte
@@ -75,7 +76,7 @@ func Compile(rules []Rule) (*Set, error) {
 	for i := range s.rules {
 		s.rules[i].Remote = slices.Clone(s.rules[i].Remote)
 	}
-	b := &builder{byContent: make(map[string]part), cells: make(map[[nClasses]int]cell)}
+	b := &builder{byContent: make(map[string]part), cells: make(map[[nClasses]int]cell), tables: make(map[string]*prefixTable)}
 	s.ingress = b.direction(s.rules, true)
 	s.egress = b.direction(s.rules, false)
 	switch {
@@ -254,24 +255,83 @@ func (b *builder) part(c *ruleClass, set []uint64) part {
 	var kept []entry
 	kept, b.stack = minimize(es, b.stack)
 	b.es = es
-	content := make([]byte, 0, 9*len(kept))
-	for _, e := range kept {
-		content = binary.LittleEndian.AppendUint32(content, e.addr)
-		content = append(content, e.bits)
-		content = binary.LittleEndian.AppendUint32(content, uint32(e.id))
+	all := int32(noRule)
+	if len(kept) > 0 && kept[0].bits == 0 {
+		all = kept[0].id // only the first entry can be 0.0.0.0/0
+		kept = kept[1:]
 	}
+	content := binary.LittleEndian.AppendUint32(nil, uint32(all))
+	content = appendEntries(content, kept, nil)
 	p, ok := b.byContent[string(content)]
 	if !ok {
-		b.entries += len(kept)
-		if b.entries > MaxEntries {
-			b.over = true
-		}
-		p = part{id: len(b.byContent) + 1, all: noRule}
-		if !b.over {
-			p = newPart(p.id, kept)
-		}
+		p = b.newPart(len(b.byContent)+1, all, kept)
 		b.byContent[string(content)] = p
 	}
 	c.parts[string(b.key)] = p
 	return p
+}
+
+// newPart makes the part of minimized entries, all apart, giving it id.
+// Its table, if it needs one, is shared with any part whose entries have
+// the same prefixes and the same order of rule ids: only their ids, kept
+// apart from the table, differ. So each rule of a remote group, alone in
+// its interval, shares one table of the group's addresses.
+func (b *builder) newPart(id int, all int32, kept []entry) part {
+	p := part{id: id, all: all}
+	if all != noRule {
+		b.count(1)
+	}
+	if len(kept) <= fewMax {
+		b.count(len(kept))
+		for _, e := range kept {
+			p.few = append(p.few, short{e.addr, ^uint32(0) << (32 - e.bits), e.id})
+		}
+		return p
+	}
+	ids := make([]int32, 0, 1)
+	for _, e := range kept {
+		ids = append(ids, e.id)
+	}
+	slices.Sort(ids)
+	ids = slices.Clip(slices.Compact(ids))
+	key := appendEntries(nil, kept, ids)
+	t, ok := b.tables[string(key)]
+	if !ok {
+		b.count(len(kept))
+		if !b.over {
+			t = newTable(kept, ids)
+		}
+		b.tables[string(key)] = t
+	}
+	p.r = &ranked{t: t, ids: ids}
+	return p
+}
+
+// count adds n to the entries, noting when they pass MaxEntries.
+func (b *builder) count(n int) {
+	b.entries += n
+	if b.entries > MaxEntries {
+		b.over = true
+	}
+}
+
+// appendEntries appends es to key, each with its id or, when ids is not
+// nil, the id's rank in ids.
+func appendEntries(key []byte, es []entry, ids []int32) []byte {
+	for _, e := range es {
+		v := e.id
+		if ids != nil {
+			v = rank(ids, e.id)
+		}
+		key = binary.LittleEndian.AppendUint32(key, e.addr)
+		key = append(key, e.bits)
+		key = binary.LittleEndian.AppendUint32(key, uint32(v))
+	}
+	return key
+}
+
+// rank returns the index of id in the sorted ids.
+func rank(ids []int32, id int32) int32 {
+	i, _ := slices.BinarySearch(ids, id)
+	return int32(i)
 }

@@ -163,7 +163,6 @@ func randomPacket(rng *rand.Rand, rules []Rule) packet {
 }
 
 func checkAgainstNaive(t *testing.T, rules []Rule, s *Set, p packet) {
-	t.Helper()
 	m := s.Egress()
 	if p.ingress {
 		m = s.Ingress()

@@ -10,8 +10,8 @@ import (
 	"github.com/gaissmai/bart"
 )
 
-// prefixTable maps a remote prefix to the smallest rule id whose prefixes
-// contain it (see buildPart). bart.Fast: its lookups are about a quarter
+// prefixTable maps a remote prefix to the rank of the smallest rule id
+// whose prefixes contain it (see minimize and ranked). bart.Fast: its lookups are about a quarter
 // quicker than bart.Table's, for more memory per trie node; the tables are
 // few and small once shared and pruned.
 type prefixTable = bart.Fast[int32]
@@ -25,9 +25,16 @@ const noRule = math.MaxInt32
 // and up to one table per rule class (see narrow) for the rest. A
 // packet's rule is the smallest id of all that match.
 type cell struct {
-	all  int32                  // rule with prefix 0.0.0.0/0, noRule if none
-	few  []short                // at most nClasses*fewMax, in no order
-	tabs [nClasses]*prefixTable // nil when the class has none or few
+	all  int32             // rule with prefix 0.0.0.0/0, noRule if none
+	few  []short           // at most nClasses*fewMax, in no order
+	tabs [nClasses]*ranked // nil when the class has none or few
+}
+
+// ranked is a table of prefixes to ranks, and the rule id of each rank.
+// Parts alike but for their rule ids share the table.
+type ranked struct {
+	t   *prefixTable
+	ids []int32 // ascending
 }
 
 // short is a prefix checked by comparison rather than in a table.
@@ -47,7 +54,7 @@ func newCell(parts [nClasses]part) cell {
 	for i, p := range parts {
 		c.all = min(c.all, p.all)
 		c.few = append(c.few, p.few...)
-		c.tabs[i] = p.t
+		c.tabs[i] = p.r
 	}
 	c.few = slices.Clip(c.few)
 	return c
@@ -63,10 +70,10 @@ func (c *cell) lookup(a [4]byte) int32 {
 		}
 	}
 	addr := netip.AddrFrom4(a)
-	for _, t := range &c.tabs {
-		if t != nil {
-			if v, ok := t.Lookup(addr); ok && v < best {
-				best = v
+	for _, r := range &c.tabs {
+		if r != nil {
+			if v, ok := r.t.Lookup(addr); ok && r.ids[v] < best {
+				best = r.ids[v]
 			}
 		}
 	}
@@ -75,14 +82,14 @@ func (c *cell) lookup(a [4]byte) int32 {
 
 // part is the compiled form of one set of rules of one class: the first
 // rule matching every address, and the other prefixes either in few or in
-// a table t. Its minimized entries all match at most once per address
+// a ranked table r. Its minimized entries all match at most once per address
 // chain, so the smallest id among the matching ones is the set's first
 // rule, whether looked up in t or compared one by one in few.
 type part struct {
 	id  int // distinct parts have distinct ids, the empty part 0
 	all int32
 	few []short
-	t   *prefixTable
+	r   *ranked
 }
 
 // entry is one remote prefix of one rule, as a number for quick sorting.
@@ -155,22 +162,12 @@ func minimize(es []entry, stack []entry) (kept, stackOut []entry) {
 	return kept, stack
 }
 
-// newPart makes the part of minimized entries.
-func newPart(id int, kept []entry) part {
-	p := part{id: id, all: noRule}
-	if len(kept) > 0 && kept[0].bits == 0 {
-		p.all = kept[0].id // only the first entry can be 0.0.0.0/0
-		kept = kept[1:]
-	}
-	if len(kept) <= fewMax {
-		for _, e := range kept {
-			p.few = append(p.few, short{e.addr, ^uint32(0) << (32 - e.bits), e.id})
-		}
-		return p
-	}
-	p.t = new(prefixTable)
+// newTable makes the table of minimized entries, each with the rank of its
+// id in ids.
+func newTable(kept []entry, ids []int32) *prefixTable {
+	t := new(prefixTable)
 	for _, e := range kept {
-		p.t.Insert(e.prefix(), e.id)
+		t.Insert(e.prefix(), rank(ids, e.id))
 	}
-	return p
+	return t
 }

@@ -66,7 +66,7 @@ func (s *Set) Egress() *Matcher { return &s.egress }
 func (s *Set) Entries() int { return s.entries }
 
 // Matcher finds the first rule of one direction allowing an IPv4 packet.
-// See Match.
+// See Match. Matchers come from a Set; the zero Matcher is not usable.
 type Matcher struct {
 	// byProto maps an IP protocol number to its key map in maps; maps[0]
 	// serves the protocols no rule names (only any-protocol rules).

@@ -81,8 +81,8 @@ func Compile(rules []Rule) (*Set, error) {
 	s.egress = b.direction(s.rules, false)
 	switch {
 	case b.giveUp:
-		return nil, fmt.Errorf("rules compile to more than %d prefix entries, more than %d: %w (%s)",
-			b.entries, MaxEntries, ErrTooLarge, largestRemote(rules))
+		return nil, fmt.Errorf("rules compile to too many prefix entries (more than %d gathered before merging, for at most %d): %w (%s)",
+			rawLimit, MaxEntries, ErrTooLarge, largestRemote(rules))
 	case b.over:
 		return nil, fmt.Errorf("rules compile to %d prefix entries, more than %d: %w (%s)",
 			b.entries, MaxEntries, ErrTooLarge, largestRemote(rules))

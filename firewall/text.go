@@ -14,6 +14,9 @@ var protocolNames = map[int]string{
 	112: "vrrp", 113: "pgm", 132: "sctp", 136: "udplite",
 }
 
+// showPrefixes is the number of remote prefixes String shows at most.
+const showPrefixes = 4
+
 // String returns r in a short form like that of iptables -nvL:
 //
 //	tcp dpt:22 from 0.0.0.0/0
@@ -23,7 +26,8 @@ var protocolNames = map[int]string{
 //	IPv6 ipv6-icmp type 135 from ::/0
 //
 // "from" is ingress, "to" egress; a remote group shows by name, with
-// "(no members)" when it has no addresses, and so matches nothing.
+// "(no members)" when it has no addresses, and so matches nothing. Other
+// remote prefixes are listed, the first few of a long list only.
 func (r Rule) String() string {
 	var b strings.Builder
 	if r.IPv6 {
@@ -65,11 +69,14 @@ func (r Rule) String() string {
 	case len(r.Remote) == 0:
 		b.WriteString("no address")
 	default:
-		for i, p := range r.Remote {
+		for i, p := range r.Remote[:min(len(r.Remote), showPrefixes)] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteString(p.String())
+		}
+		if n := len(r.Remote) - showPrefixes; n > 0 {
+			b.WriteString(" and " + strconv.Itoa(n) + " more")
 		}
 	}
 	return b.String()

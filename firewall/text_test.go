@@ -25,6 +25,8 @@ func TestRuleString(t *testing.T) {
 		{empty, "tcp dpt:22 from group admins (no members)"},
 		{in(gre, -1, -1, []string{}...), "gre from no address"},
 		{in(253, -1, -1, "1.2.3.4/32"), "253 from 1.2.3.4/32"},
+		{out(udp, 53, 53, "10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32", "10.0.0.4/32", "10.0.0.5/32", "10.0.0.6/32"),
+			"udp dpt:53 to 10.0.0.1/32,10.0.0.2/32,10.0.0.3/32,10.0.0.4/32 and 2 more"},
 	}
 	for _, tt := range tests {
 		if got := tt.r.String(); got != tt.want {

@@ -61,6 +61,7 @@ type builder struct {
 	es        []entry
 	stack     []entry
 	key       []byte
+	arena     []short // for the cells' few prefixes
 }
 
 // Compile compiles a port's rules, both directions, into a Set. The rules'
@@ -214,7 +215,7 @@ func (b *builder) keyMap(classes *[nClasses]ruleClass, rs []*ruleInfo) keyMap {
 		prev = ids
 		c, ok := b.cells[ids]
 		if !ok {
-			c = newCell(parts)
+			c = newCell(parts, &b.arena)
 			b.cells[ids] = c
 		}
 		k.add(uint16(pt), c)

@@ -11,8 +11,8 @@ type keyMap struct {
 	// entries: jump[h] is the interval holding key h<<8, and jump[256] the
 	// last interval, so a key's interval is found by a binary search of
 	// the intervals of its high byte only.
-	jump  []uint32
-	cells []cell // cells[i] is the cell of interval i
+	jump  []uint16 // interval indexes fit: there are at most 65536 intervals
+	cells []cell   // cells[i] is the cell of interval i
 }
 
 // jumpAbove is the number of intervals above which a keyMap gets a jump
@@ -54,14 +54,14 @@ func (k *keyMap) finish() {
 	if len(k.starts) <= jumpAbove {
 		return
 	}
-	k.jump = make([]uint32, 257)
+	k.jump = make([]uint16, 257)
 	i := 0
 	for h := range 256 {
 		key := uint16(h) << 8
 		for i+1 < len(k.starts) && k.starts[i+1] <= key {
 			i++
 		}
-		k.jump[h] = uint32(i)
+		k.jump[h] = uint16(i)
 	}
-	k.jump[256] = uint32(len(k.starts) - 1)
+	k.jump[256] = uint16(len(k.starts) - 1)
 }

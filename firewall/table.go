@@ -48,15 +48,27 @@ type short struct {
 // are quicker than walking a trie in memory not recently used.
 const fewMax = 6
 
-// newCell makes the cell of one part of each class.
-func newCell(parts [nClasses]part) cell {
+// newCell makes the cell of one part of each class. Its few prefixes are
+// carved from arena, so that cells made together lie together in memory.
+func newCell(parts [nClasses]part, arena *[]short) cell {
 	c := cell{all: noRule}
+	n := 0
 	for i, p := range parts {
 		c.all = min(c.all, p.all)
-		c.few = append(c.few, p.few...)
+		n += len(p.few)
 		c.tabs[i] = p.r
 	}
-	c.few = slices.Clip(c.few)
+	if n == 0 {
+		return c
+	}
+	if cap(*arena)-len(*arena) < n {
+		*arena = make([]short, 0, max(n, 256))
+	}
+	start := len(*arena)
+	for _, p := range parts {
+		*arena = append(*arena, p.few...)
+	}
+	c.few = (*arena)[start:len(*arena):len(*arena)]
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -211,4 +212,30 @@ func TestMatchesNaiveScan(t *testing.T) {
 			checkAgainstNaive(t, rules, s, randomPacket(rng, rules))
 		}
 	}
+}
+
+// TestConcurrentMatch matches from many goroutines at once (run with
+// -race): a Set needs no lock.
+func TestConcurrentMatch(t *testing.T) {
+	rules := realisticRules(300, 3)
+	s, err := Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := packets(2000, 4)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range ps {
+				p := ps[(i+g*250)%len(ps)]
+				got, _ := s.Ingress().Match(p.proto, p.remote, p.key)
+				want, _ := naive(rules, true, p.proto, p.remote, p.key)
+				if got != want {
+					t.Errorf("packet %+v: %d, want %d", p, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

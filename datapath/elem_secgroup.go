@@ -193,7 +193,7 @@ func (f *sgFilter) verdict(w *Worker, b *packet.Buffer, dir int, r SGReason) boo
 	}
 	if r.accepts() {
 		if tr := b.Meta.Trace; tr != nil {
-			tr.Addf(f.label, sgDirName[dir], "accept: %s", sgText[r])
+			tr.Addf(f.label, sgDirName[dir], "accept: %s", matchText(dir, r))
 		}
 		return true
 	}

@@ -2,7 +2,6 @@ package datapath
 
 import (
 	"encoding/binary"
-	"net/netip"
 
 	"neutrino/conntrack"
 	"neutrino/packet"
@@ -83,7 +82,7 @@ func (f *sgFilter) rule(w *Worker, b *packet.Buffer, dir int, v *conntrack.Verdi
 	if dir == sgIngress {
 		remote = [4]byte(ip[12:16])
 	}
-	id, ok := f.match[dir].Match(l.Proto, netip.AddrFrom4(remote), matchKey(d, l))
+	id, ok := f.match[dir].Match(l.Proto, remote, matchKey(d, l))
 	if !ok {
 		return f.verdict(w, b, dir, SGNoRule)
 	}

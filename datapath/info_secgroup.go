@@ -85,7 +85,7 @@ func (n *Node) filterInfo(f *sgFilter) SecurityGroupInfo {
 				}
 			}
 			c := fixed[dir][r]
-			ri := ChainRuleInfo{Packets: c[0], Bytes: c[1], Action: "drop", Fixed: r.String(), Index: -1, Match: sgText[r]}
+			ri := ChainRuleInfo{Packets: c[0], Bytes: c[1], Action: "drop", Fixed: r.String(), Index: -1, Match: matchText(dir, r)}
 			if r.accepts() {
 				ri.Action = "accept"
 			}

@@ -46,7 +46,7 @@ var sgReasonNames = [NumSGReasons]string{
 // sgText says what each fixed rule matches, as show security-groups
 // prints it.
 var sgText = [NumSGReasons]string{
-	SGAcceptARP:         "arp from the port's pairs",
+	SGAcceptARP:         "arp from the port's pairs", // egress; ingress takes any (matchText)
 	SGSpoofedARP:        "arp from another MAC or IP (spoofing)",
 	SGAcceptDHCPClient:  "udp spt:68 dpt:67 (dhcp client)",
 	SGSpoofedSource:     "source not one of the port's (MAC, IP) pairs (spoofing)",
@@ -60,6 +60,14 @@ var sgText = [NumSGReasons]string{
 	SGNoRule:            "no rule allows it (fallback)",
 	SGIPv6:              "IPv6 (not filtered: dropped)",
 	SGEtherType:         "neither ARP nor IP",
+}
+
+// matchText says what fixed rule r matches in direction dir.
+func matchText(dir int, r SGReason) string {
+	if dir == sgIngress && r == SGAcceptARP {
+		return "arp"
+	}
+	return sgText[r]
 }
 
 // String returns the counter name of the reason.

@@ -123,6 +123,9 @@ func (t *Table) track(v *Verdict, frame []byte, l *header.Layout, zone uint16, n
 		switch ic.Type() {
 		case header.ICMPv4Echo, header.ICMPv4EchoReply:
 			v.k1 |= ports(ic.ID(), ic.ID())
+			if ic.Type() == header.ICMPv4Echo {
+				v.k1 |= echoRequestBit
+			}
 			t.trackEcho(v, ic.Type() == header.ICMPv4Echo, ms)
 			return
 		case header.ICMPv4DestUnreach, header.ICMPv4TimeExceeded, header.ICMPv4ParamProblem,

@@ -126,32 +126,38 @@ func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Lay
 
 // cacheableKey returns the packed key of a packet HitCache may answer:
 // IPv4, not a fragment, not ICMP, and for TCP a segment with ACK and
-// without SYN, FIN or RST.
+// without SYN, FIN or RST. It is the hit path's: each header is sliced
+// once, so that the loads after need no bounds checks.
 func cacheableKey(frame []byte, l *header.Layout, zone uint16) (k0, k1 uint64, ok bool) {
-	if l.Flags&(header.IsIPv4|header.Fragment) != header.IsIPv4 || int(l.L3)+header.IPv4MinLen > len(frame) {
+	if l.Flags&(header.IsIPv4|header.Fragment) != header.IsIPv4 || int(l.L3) > len(frame) {
 		return 0, 0, false
 	}
-	k0 = binary.LittleEndian.Uint64(frame[l.L3+12 : l.L3+20])
+	ip := frame[l.L3:]
+	if len(ip) < header.IPv4MinLen {
+		return 0, 0, false
+	}
+	k0 = binary.LittleEndian.Uint64(ip[12:20])
 	k1 = uint64(zone)<<32 | uint64(l.Proto)<<48 | usedBit
 	switch l.Proto {
+	case header.ProtoTCP, header.ProtoUDP:
+		if l.Flags&header.HasL4 == 0 || int(l.L4) > len(frame) {
+			return 0, 0, false
+		}
+		l4 := frame[l.L4:]
+		if len(l4) < header.TCPMinLen && (l.Proto == header.ProtoTCP || len(l4) < 8) {
+			return 0, 0, false
+		}
+		if l.Proto == header.ProtoTCP {
+			f := l4[13]
+			if f&(header.TCPFlagSYN|header.TCPFlagFIN|header.TCPFlagRST|header.TCPFlagACK) != header.TCPFlagACK || !tcpFlagsValid(f) {
+				return 0, 0, false
+			}
+		}
+		// Both ports, big-endian on the wire, into ports()'s layout.
+		p := uint64(binary.LittleEndian.Uint32(l4[0:4]))
+		k1 |= (p&0x00ff00ff)<<8 | (p>>8)&0x00ff00ff
 	case header.ProtoICMP:
 		return 0, 0, false
-	case header.ProtoTCP:
-		if l.Flags&header.HasL4 == 0 || int(l.L4)+header.TCPMinLen > len(frame) {
-			return 0, 0, false
-		}
-		th := header.TCP(frame[l.L4:])
-		f := th.Flags()
-		if f&(header.TCPFlagSYN|header.TCPFlagFIN|header.TCPFlagRST|header.TCPFlagACK) != header.TCPFlagACK || !tcpFlagsValid(f) {
-			return 0, 0, false
-		}
-		k1 |= ports(th.SrcPort(), th.DstPort())
-	case header.ProtoUDP:
-		if l.Flags&header.HasL4 == 0 || int(l.L4)+8 > len(frame) {
-			return 0, 0, false
-		}
-		u := header.UDP(frame[l.L4:])
-		k1 |= ports(u.SrcPort(), u.DstPort())
 	}
 	return k0, k1, true
 }

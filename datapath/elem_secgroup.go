@@ -90,7 +90,7 @@ func (f *sgFilter) receive(w *Worker, _ uint16, b *packet.Buffer) {
 // whether the frame goes on (a dropped frame is counted and traced).
 func (f *sgFilter) egress(w *Worker, b *packet.Buffer) bool {
 	if f.fast(w, b, sgEgress) {
-		return f.verdict(w, b, sgEgress, SGAcceptEstablished)
+		return true
 	}
 	l := &b.Meta.Layout
 	d := b.Data()
@@ -129,7 +129,7 @@ func (f *sgFilter) egress(w *Worker, b *packet.Buffer) bool {
 // ingress decides a frame on its way to the port.
 func (f *sgFilter) ingress(w *Worker, b *packet.Buffer) bool {
 	if f.fast(w, b, sgIngress) {
-		return f.verdict(w, b, sgIngress, SGAcceptEstablished)
+		return true
 	}
 	l := &b.Meta.Layout
 	d := b.Data()

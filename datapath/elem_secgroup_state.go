@@ -60,16 +60,29 @@ func (f *sgFilter) tag(d []byte, dir int) uint64 {
 	return uint64(f.gen)<<48 | binary.BigEndian.Uint64(d[4:12])&(1<<48-1)
 }
 
-// fast reports whether the worker's conntrack cache answers b: a packet
-// of a connection established through this filter in direction dir,
-// with the same key and tag as one the filter let through. Not for
-// traced frames (their trace shows every decision) nor for first
-// fragments (firstFragment must see them).
+// fast takes b through when the worker's conntrack cache answers it: a
+// packet of a connection established through this filter in direction
+// dir, with the same key and tag as one the filter let through, so that
+// every check the filter made then would pass again. It counts the
+// packet as the established rule's. Not for traced frames and dry runs
+// (their trace shows every decision, and they count nothing), nor for
+// first fragments (firstFragment must see them).
 func (f *sgFilter) fast(w *Worker, b *packet.Buffer, dir int) bool {
+	if !f.stateful || b.Meta.Trace != nil || w.dryRun {
+		return false
+	}
 	d := b.Data()
 	l := &b.Meta.Layout
-	return f.stateful && b.Meta.Trace == nil && l.Flags&header.IsIPv4 != 0 && d[l.L3+6]&0x20 == 0 &&
-		w.ctc.Hit(d, l, f.zone, f.tag(d, dir), w.now)
+	if l.Flags&header.IsIPv4 == 0 || d[l.L3+6]&0x20 != 0 {
+		return false
+	}
+	if !w.ctc.Hit(d, l, f.zone, f.tag(d, dir), w.now) {
+		return false
+	}
+	c := &w.sg[f.p.id][dir][SGAcceptEstablished]
+	c.pkts.inc()
+	c.bytes.add(uint64(len(d)))
+	return true
 }
 
 // rule matches b against the group rules of direction dir; a NEW packet

@@ -60,13 +60,13 @@ func (t *Topology) unimplemented(node *Node) []string {
 		}
 	}
 
-	var filtered []*Port // ports that expect filtering
+	var v6 []*Port // ports with port security and IPv6 addresses
 	for _, p := range t.Ports {
 		if !on(p.Node) {
 			continue
 		}
-		if p.PortSecurity && expectsFiltering(t, p) {
-			filtered = append(filtered, p)
+		if p.PortSecurity && hasIPv6(p) {
+			v6 = append(v6, p)
 		}
 		for _, o := range p.ExtraDHCPOpts {
 			if o.IPVersion != 4 {
@@ -74,14 +74,8 @@ func (t *Topology) unimplemented(node *Node) []string {
 			}
 		}
 	}
-	if len(filtered) > 0 {
-		p, path := filtered[0], "ports "+portNames(filtered)
-		if groups := groupNames(filtered); len(groups) > 0 {
-			add(&p.Source, path, "security groups (%s) are not implemented yet; no filtering or anti-spoofing: all traffic passes%s",
-				strings.Join(groups, ", "), pairsDetail(filtered))
-		} else {
-			add(&p.Source, path, "port security is not implemented yet; no anti-spoofing: all traffic passes%s", pairsDetail(filtered))
-		}
+	if len(v6) > 0 {
+		add(&v6[0].Source, "ports "+portNames(v6), "IPv6 is not filtered yet: a port with port security drops every IPv6 frame (its security groups filter IPv4)")
 	}
 
 	l = l.sortDedup()
@@ -95,24 +89,22 @@ func (t *Topology) unimplemented(node *Node) []string {
 	return out
 }
 
-// expectsFiltering reports whether a port with port security on relies on
-// filtering the appliance does not do. A port of a topology that never
-// mentions security (no group written, nothing set on the port) is left
-// out when it sits on a network that never leaves the node: there Neutron's
-// implicit default group (egress anything, ingress from its members) lets
-// every frame of its members through anyway.
-func expectsFiltering(t *Topology, p *Port) bool {
-	if p.Has("security_groups") || p.Has("port_security") || len(p.AllowedAddressPairs) > 0 {
-		return true
-	}
-	for _, g := range p.SecurityGroups {
-		if g != nil && !g.Implicit {
-			return true // a group written in the file, with its own rules
+// hasIPv6 reports whether a port has an IPv6 address: a fixed IP, an
+// address pair, or a subnet of its network to take one from.
+func hasIPv6(p *Port) bool {
+	for _, a := range PortAddresses(p) {
+		if a.Addr().Is6() {
+			return true
 		}
 	}
-	// Hosts behind an uplink are no members of default: Neutron would
-	// drop what they send to the port.
-	return p.Network != nil && (p.Network.Type == Flat || p.Network.Type == VLAN)
+	if p.Network != nil {
+		for _, s := range p.Network.Subnets {
+			if s.CIDR.Addr().Is6() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func portNames(ports []*Port) string {
@@ -121,34 +113,4 @@ func portNames(ports []*Port) string {
 		s[i] = p.Name
 	}
 	return strings.Join(s, ", ")
-}
-
-// groupNames returns the groups of the ports, each once, in order of first
-// use.
-func groupNames(ports []*Port) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range ports {
-		for _, g := range p.SecurityGroupNames {
-			if !seen[g] {
-				seen[g] = true
-				out = append(out, g)
-			}
-		}
-	}
-	return out
-}
-
-// pairsDetail names the ports whose allowed_address_pairs change nothing.
-func pairsDetail(ports []*Port) string {
-	var with []*Port
-	for _, p := range ports {
-		if len(p.AllowedAddressPairs) > 0 {
-			with = append(with, p)
-		}
-	}
-	if len(with) == 0 {
-		return ""
-	}
-	return " (so the allowed_address_pairs of " + portNames(with) + " change nothing)"
 }

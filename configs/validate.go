@@ -55,6 +55,7 @@ func validate(t *Topology, e *errs) {
 	c.checkRouters()
 	c.checkFloatingIPs()
 	c.checkAddresses()
+	c.checkFirewalls()
 	c.assignAddresses()
 	c.checkRoutes()
 	c.checkMACs()

@@ -119,6 +119,12 @@ func (c *checker) checkPortSecurity(p *Port) {
 		}
 		p.SecurityGroups = append(p.SecurityGroups, g)
 	}
+	for _, g := range p.SecurityGroups[min(1, len(p.SecurityGroups)):] {
+		if first := p.SecurityGroups[0]; g.Stateful != first.Stateful {
+			c.at(s, "security_groups", "security groups %s (stateful: %t) and %s (stateful: %t) can't be on one port: Neutron applies stateful and stateless groups to a port only alone", first.Name, first.Stateful, g.Name, g.Stateful)
+			break
+		}
+	}
 	type pairKey struct {
 		ip  netip.Prefix
 		mac MAC

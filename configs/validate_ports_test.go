@@ -79,6 +79,19 @@ func TestValidatePorts(t *testing.T) {
 			},
 		},
 		{
+			name: "stateful and stateless groups on one port",
+			yaml: withNet1(
+				"ports:",
+				"  - {name: p1, network: n1, security_groups: [default, loose]}",
+				"  - {name: p2, network: n1, security_groups: [loose]}",
+				"security_groups:",
+				"  - {name: loose, stateful: false}",
+			),
+			want: []string{
+				`t.yaml:8:46: ports[0] (p1): security_groups: security groups default (stateful: true) and loose (stateful: false) can't be on one port: Neutron applies stateful and stateless groups to a port only alone`,
+			},
+		},
+		{
 			name: "security groups on a network without subnets",
 			yaml: withNet1(
 				"  - {name: n3, type: local}",

@@ -44,6 +44,7 @@ func (t *Table) related(v *Verdict, payload []byte, ms int64) {
 			return
 		}
 		in.SPort, in.DPort = ic.ID(), ic.ID()
+		in.EchoRequest = b2u(ic.Type() == header.ICMPv4Echo)
 	}
 	k := in.Invert()
 	w0, w1 := k.pack()

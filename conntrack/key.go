@@ -10,21 +10,38 @@ import (
 // (16 bytes), hashed as two machine words.
 //
 // For TCP and UDP the ports are the packet's ports; for ICMP echo both hold
-// the echo identifier; for other protocols both are zero. Addresses are
-// IPv4; IPv6 will get its own, wider key type and table.
+// the echo identifier, and EchoRequest tells the requests' tuple from the
+// replies' (as the ICMP type does in Linux's tuple), so that a host that
+// pings a peer and is pinged by it with the same identifier (a VM pinging
+// its own floating IP, seen in its port's zone both ways) has two
+// connections, not one seen backwards; for other protocols both ports are
+// zero. Addresses are IPv4; IPv6 will get its own, wider key type and
+// table.
 type Key struct {
 	Src, Dst     [4]byte
 	SPort, DPort uint16
 	Zone         uint16 // a zone per port (security groups) or per router
 	Proto        uint8  // IP protocol number
-	_            uint8  // always zero
+	// EchoRequest is 1 on the tuple of ICMP echo requests, 0 on that of
+	// echo replies and for every other protocol.
+	EchoRequest uint8
 }
 
 // Invert returns the tuple of a reply to a packet with tuple k, as a
-// connection without NAT sees it.
+// connection without NAT sees it (an echo request's is an echo reply's).
 func (k Key) Invert() Key {
-	return Key{Src: k.Dst, Dst: k.Src, SPort: k.DPort, DPort: k.SPort, Zone: k.Zone, Proto: k.Proto}
+	return Key{Src: k.Dst, Dst: k.Src, SPort: k.DPort, DPort: k.SPort, Zone: k.Zone, Proto: k.Proto, EchoRequest: k.EchoRequest ^ b2u(k.Proto == 1)}
 }
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// echoRequestBit is EchoRequest in a packed key's second word.
+const echoRequestBit = 1 << 57
 
 // usedBit marks an occupied slot: every packed key has it in its second
 // word, so a zero word means an empty slot.
@@ -33,7 +50,7 @@ const usedBit = 1 << 56
 // pack returns k as two words; the second is never zero.
 func (k *Key) pack() (w0, w1 uint64) {
 	w0 = uint64(binary.LittleEndian.Uint32(k.Src[:])) | uint64(binary.LittleEndian.Uint32(k.Dst[:]))<<32
-	w1 = uint64(k.SPort) | uint64(k.DPort)<<16 | uint64(k.Zone)<<32 | uint64(k.Proto)<<48 | usedBit
+	w1 = uint64(k.SPort) | uint64(k.DPort)<<16 | uint64(k.Zone)<<32 | uint64(k.Proto)<<48 | usedBit | uint64(k.EchoRequest&1)<<57
 	return w0, w1
 }
 
@@ -46,6 +63,7 @@ func unpack(w0, w1 uint64) Key {
 	k.DPort = uint16(w1 >> 16)
 	k.Zone = uint16(w1 >> 32)
 	k.Proto = uint8(w1 >> 48)
+	k.EchoRequest = uint8(w1>>57) & 1
 	return k
 }
 

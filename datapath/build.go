@@ -20,17 +20,30 @@ import (
 //	portIn i output 1 (VM ports)    -> the DHCP port of i's network
 //	portIn i output 1+k (uplinks)   -> the DHCP port of the k-th network it carries that has one
 //	DHCP port output i              -> device i's output queue
+//
+// A VM port with security groups gets a filter: portIn i calls its egress
+// side before anything else, and every wire above that leads to device
+// i's output queue leads to the filter's ingress side instead, whose
+// output 0 is the queue.
 func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket, stormOn bool) (*graph, error) {
-	g := &graph{}
+	g := &graph{filters: make([]*sgFilter, len(n.ports))}
 	add := func(e element, out []target) {
 		g.elems = append(g.elems, e)
 		g.wires = append(g.wires, out)
 	}
+	// Frames for a port with security groups go through its filter
+	// (br-int's, the DHCP ports' and the routers' alike); the others
+	// straight to the device's queue.
 	devices := make([]target, len(n.ports))
-	for i := range n.ports {
+	filters := g.filters
+	for i, p := range n.ports {
 		devices[i] = deviceTarget(i)
+		if p.spec.Kind == PortVM && p.spec.Security != nil {
+			filters[i] = newFilter(n, p)
+			devices[i] = target{elem: filters[i]}
+		}
 	}
-	br := &bridge{n: n, out: devices, ndev: len(devices)}
+	br := &bridge{n: n, out: devices}
 
 	dhcpOf := map[uint16]*dhcpPort{} // by lvid
 	var dhcps []*dhcpPort
@@ -74,8 +87,13 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 	for _, e := range g.routers {
 		add(e, e.out)
 	}
+	for i, f := range filters {
+		if f != nil {
+			add(f, []target{deviceTarget(i)})
+		}
+	}
 	for i, p := range n.ports {
-		e := &portIn{p: p, out: []target{{elem: br, port: uint16(i)}}}
+		e := &portIn{p: p, out: []target{{elem: br, port: uint16(i)}}, fw: filters[i]}
 		if stormOn {
 			e.storm = new(ratelimit.Bucket)
 			*e.storm = storm

@@ -11,10 +11,7 @@ import (
 // are the bridge's port ids.
 type bridge struct {
 	n   *Node
-	out []target // by bridge port id
-	// ndev: bridge ports below it are the devices of the same index
-	// (their wires lead to the device's output queue).
-	ndev int
+	out []target // by bridge port id: a device's queue, its port's filter, a DHCP port, a router port
 }
 
 func (e *bridge) name() string { return "br-int" }
@@ -36,10 +33,10 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	}
 	switch d.Action {
 	case l2switch.Unicast:
-		if int(d.Port) < e.ndev {
-			w.enqueue(int(d.Port), b) // a device: the common case, inlined
+		if t := e.out[d.Port]; t.elem == nil {
+			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
 		} else {
-			w.emit(e.out[d.Port], b)
+			w.emit(t, b)
 		}
 	case l2switch.Flood:
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)

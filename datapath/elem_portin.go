@@ -25,8 +25,9 @@ type portIn struct {
 	// portInToDHCP+k, not through br-int, where the DHCP port's MAC is
 	// never learned.
 	uplinkDHCP []*dhcpPort
-	intercepts bool    // dhcp or uplinkDHCP is set
-	br         *bridge // out[portInToBridge]'s element when it is br-int (always, today)
+	intercepts bool      // dhcp or uplinkDHCP is set
+	fw         *sgFilter // VM ports with security groups: egress filtering, before anything else
+	br         *bridge   // out[portInToBridge]'s element when it is br-int (always, today)
 }
 
 // Outputs of portIn.
@@ -82,6 +83,9 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		}
 	}
 	b.Meta.LVID = lvid
+	if e.fw != nil && !e.fw.egress(w, b) {
+		return
+	}
 
 	if e.intercepts || b.Data()[0]&1 != 0 {
 		if e.special(w, b, lvid) {

@@ -36,6 +36,9 @@ type graph struct {
 	// caches and reassembly tables live in the elements; the connection
 	// table is the node's.
 	routers []*routerElem
+	// filters are the ports' security group filters, by device port (nil:
+	// none), for `show`.
+	filters []*sgFilter
 }
 
 // maxHops bounds how many elements one frame passes; a frame that would

@@ -99,5 +99,9 @@ func loadTestSpec(t testing.TB, path, node string) *Spec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return SpecFromView(v)
+	spec, err := SpecFromView(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }

@@ -54,11 +54,13 @@ type Node struct {
 	ports  []*port // device ports; port i is br-int port i
 	sw     *l2switch.Switch
 	leases *dhcp.Leases
-	ct     *conntrack.Table // the routers' connections, a zone per router
-	g      atomic.Pointer[graph]
-	clock  clock.Clock
-	log    *slog.Logger
-	batch  int
+	ct     *conntrack.Table // the routers' and the security groups' connections, a zone each
+	// filterGen numbers the security group filters built (sgFilter.gen).
+	filterGen atomic.Uint32
+	g         atomic.Pointer[graph]
+	clock     clock.Clock
+	log       *slog.Logger
+	batch     int
 
 	workersMu sync.Mutex
 	workers   []*Worker // whose drop counters the node sums

@@ -45,6 +45,8 @@ type ReplayResult struct {
 	Frames   int // frames read from the inputs
 	Outputs  []ReplayOutput
 	Counters Counters
+	// SecurityGroups are the filtered ports' chains with their counters.
+	SecurityGroups []SecurityGroupInfo
 }
 
 // ErrUnknownPort is returned for an input naming no port or uplink of the node.
@@ -122,6 +124,7 @@ func Replay(spec *Spec, inputs []ReplayInput, outDir string, opt ReplayOptions) 
 		res.Outputs = append(res.Outputs, ReplayOutput{Port: ps.Name, Path: w.Name(), Frames: w.Count()})
 	}
 	res.Counters = n.Counters()
+	res.SecurityGroups, _ = n.SecurityGroups("")
 	return res, nil
 }
 

@@ -15,7 +15,7 @@ import (
 // upstream router resolved: frames from vm-81-12 to the internet are
 // routed and SNATed to the gateway IP.
 func routedBench(b testing.TB, opts Options) (*Node, int, *mem.Endpoint) {
-	spec := loadTestSpec(b, "../configs/examples/seed002-router.yaml", "")
+	spec := seed002Spec(b)
 	n, eps := memNode(b, spec, opts, mem.AsSink())
 	// The VM's MAC learned by br-int; a first frame makes the router ask
 	// for the upstream router, which answers.

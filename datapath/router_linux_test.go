@@ -127,18 +127,18 @@ func hasSNAT(c rcase) bool {
 	return false
 }
 
-// firewall is how the Linux router gets its rules: an iptables-restore
+// linuxRules is how the Linux router gets its rules: an iptables-restore
 // (legacy or nf_tables), or nft.
-type firewall struct {
+type linuxRules struct {
 	restore []string // iptables-restore binaries to try, in order
 	nft     string
 }
 
 // findFirewall finds the tools to write the router's rules, skipping the
 // test when there are none.
-func findFirewall(t *testing.T) firewall {
+func findFirewall(t *testing.T) linuxRules {
 	t.Helper()
-	var fw firewall
+	var fw linuxRules
 	for _, name := range []string{"iptables-restore", "iptables-nft-restore", "iptables-legacy-restore"} {
 		if p, err := exec.LookPath(name); err == nil {
 			fw.restore = append(fw.restore, p)
@@ -242,7 +242,7 @@ type linuxRouter struct {
 
 // newLinuxRouter builds the router of spec as the L3 agent would, and
 // opens a socket on the wire end of each of its ports.
-func newLinuxRouter(t *testing.T, spec *Spec, fw firewall, random bool) *linuxRouter {
+func newLinuxRouter(t *testing.T, spec *Spec, fw linuxRules, random bool) *linuxRouter {
 	t.Helper()
 	if len(spec.Routers) != 1 || spec.Routers[0].Gateway < 0 {
 		t.Fatal("the differential test wants one router with a gateway")
@@ -370,7 +370,7 @@ func sysctl(t *testing.T, ns *netnstest.NS, settings ...string) {
 
 // applyRules writes the L3 agent's rules into the namespace with the
 // first tool that works.
-func applyRules(t *testing.T, ns *netnstest.NS, fw firewall, r *RouterSpec, random bool) {
+func applyRules(t *testing.T, ns *netnstest.NS, fw linuxRules, r *RouterSpec, random bool) {
 	t.Helper()
 	var errs []error
 	try := func(tool, rules string) bool {

@@ -89,18 +89,18 @@ var (
 var rigEpoch = time.Unix(1_800_000_000, 0)
 
 var (
-	seed002Once sync.Once
-	seed002Spec *Spec
+	seed002Once       sync.Once
+	seed002Unfiltered *Spec
 )
 
-// seed002Loaded is the seed 002 spec, loaded once (New does not change
-// it).
+// seed002Loaded is the seed 002 spec without security groups, loaded
+// once (New does not change it).
 func seed002Loaded(t testing.TB) *Spec {
-	seed002Once.Do(func() { seed002Spec = loadTestSpec(t, "../configs/examples/seed002-router.yaml", "") })
-	if seed002Spec == nil {
+	seed002Once.Do(func() { seed002Unfiltered = seed002Spec(t) })
+	if seed002Unfiltered == nil {
 		t.Fatal("seed 002 spec did not load")
 	}
-	return seed002Spec
+	return seed002Unfiltered
 }
 
 // newRig builds the rig on spec (nil: seed 002) with opts; its clock is

@@ -262,7 +262,7 @@ func TestRouterICMPErrors(t *testing.T) {
 }
 
 func TestRouterFragNeeded(t *testing.T) {
-	spec := loadTestSpec(t, "../configs/examples/seed002-router.yaml", "")
+	spec := seed002Spec(t)
 	r := &spec.Routers[0]
 	r.Ports[r.Gateway].MTU = 1400
 	n, eps := memNode(t, spec, Options{})

@@ -66,6 +66,9 @@ type PortSpec struct {
 	// PortSecurity is Neutron's port_security_enabled (VM ports); a port
 	// without it is trusted (e.g. it may relay DHCP).
 	PortSecurity bool
+	// Security is the port's filtering, nil when it has none (no port
+	// security, or not a VM port).
+	Security *SecuritySpec
 	// Netns is the namespace an attach: netns port gets, nil otherwise.
 	Netns *nstap.Plan
 

@@ -24,6 +24,9 @@ import l2switch "neutrino/switch"
 //	  - StageGraph: the graph itself: hop limit, buffer pool (datapath Reason).
 //	  - StageRouter: a router (qrouter): routing, ARP, ICMP, conntrack and
 //	    NAT (RouterReason).
+//	  - StageSecurityGroup: a port's security groups and fixed rules, where
+//	    a frame leaves the port for br-int and where it leaves br-int for
+//	    the port (SGReason).
 type Stage uint8
 
 // The stages.
@@ -34,16 +37,18 @@ const (
 	StagePortOut
 	StageGraph
 	StageRouter
+	StageSecurityGroup
 	NumStages
 )
 
 var stageNames = [NumStages]string{
-	StagePortIn:  "port_in",
-	StageBridge:  "bridge",
-	StageDHCP:    "dhcp",
-	StagePortOut: "port_out",
-	StageGraph:   "graph",
-	StageRouter:  "router",
+	StagePortIn:        "port_in",
+	StageBridge:        "bridge",
+	StageDHCP:          "dhcp",
+	StagePortOut:       "port_out",
+	StageGraph:         "graph",
+	StageRouter:        "router",
+	StageSecurityGroup: "security_group",
 }
 
 // String returns the stage's counter name.
@@ -70,6 +75,8 @@ func (n *Node) reasonName(s Stage, r uint8) string {
 		return dhcpReasonName(r)
 	case StageRouter:
 		return RouterReason(r).String()
+	case StageSecurityGroup:
+		return SGReason(r).String()
 	}
 	return Reason(r).String()
 }

@@ -1,25 +1,32 @@
 package datapath
 
 import (
+	"fmt"
+
 	"neutrino/configs"
 )
 
 // SpecFromView resolves a node's slice of the topology into the ports and
 // networks the datapath builds: one VM port per Neutron port of the node,
-// one uplink port per uplink, each with its local VLANs.
-func SpecFromView(v *configs.NodeView) *Spec {
+// one uplink port per uplink, each with its local VLANs, the VM ports
+// with their security groups compiled.
+func SpecFromView(v *configs.NodeView) (*Spec, error) {
 	s := &Spec{Node: v.Node.Name}
+	security, err := securitySpecs(v)
+	if err != nil {
+		return nil, err
+	}
 	for _, nn := range v.Networks {
 		s.Networks = append(s.Networks, NetworkSpec{
 			Name: nn.Name, Type: string(nn.Type), Segment: uint32(nn.Segment),
 			Physical: nn.Physical, MTU: nn.MTU, LVID: nn.LVID, DHCP: dhcpSpec(v, nn),
 		})
 	}
-	for _, p := range v.Ports {
+	for k, p := range v.Ports {
 		ps := PortSpec{
 			Name: p.Name, Kind: PortVM, Device: p.Device, MAC: p.MAC.HardwareAddr(),
 			MTU: p.Network.MTU, Network: p.Network.Name, LVID: v.LVID(p.Network),
-			PortSecurity: p.PortSecurity,
+			PortSecurity: p.PortSecurity, Security: security[k],
 		}
 		switch p.Attach {
 		case configs.AttachExisting:
@@ -53,6 +60,9 @@ func SpecFromView(v *configs.NodeView) *Spec {
 		s.Ports = append(s.Ports, ps)
 	}
 	s.Routers = routerSpecs(v)
+	if len(s.Routers) >= PortZoneBase {
+		return nil, fmt.Errorf("node %s: %d routers, more than conntrack zones for them (%d)", s.Node, len(s.Routers), PortZoneBase-1)
+	}
 	s.ConntrackMax = v.Node.ConntrackMax
-	return s
+	return s, nil
 }

@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"neutrino/conntrack"
 	"neutrino/link"
 	"neutrino/nat"
 	"neutrino/packet"
@@ -44,6 +45,10 @@ type Worker struct {
 	held []*packet.Buffer // taken from the pool in this batch, given back after the flush
 
 	drops dropCounters
+	sg    []sgCounters // by device port: the fixed rules of its filter
+	// ctc answers conntrack hits that change nothing in the table (the
+	// security groups', twice a frame between two VMs of the node).
+	ctc conntrack.HitCache
 
 	// Routers: the SNAT port allocator, the empty frame handed to a
 	// neighbour cache (kept when the cache keeps it), frames released by
@@ -64,6 +69,7 @@ func (n *Node) NewWorker(batch int) *Worker {
 		w.queues[i] = make([]*packet.Buffer, 0, batch)
 	}
 	w.dirty = make([]int, 0, len(n.ports))
+	w.sg = make([]sgCounters, len(n.ports))
 	w.ready = make([]*packet.Buffer, 0, batch+maxSegments)
 	w.tagged = make([]*packet.Buffer, 0, batch)
 	mtu := 0

@@ -18,7 +18,7 @@ func TestSNATReply(t *testing.T) {
 			conntrack.Key{Src: extIP, Dst: gwIP, SPort: 5201, DPort: 1500, Zone: 3, Proto: header.ProtoTCP}},
 		{"udp", conntrack.Key{Src: vmIP, Dst: extIP, SPort: 40000, DPort: 9000, Zone: 3, Proto: header.ProtoUDP},
 			conntrack.Key{Src: extIP, Dst: gwIP, SPort: 9000, DPort: 1500, Zone: 3, Proto: header.ProtoUDP}},
-		{"echo", conntrack.Key{Src: vmIP, Dst: extIP, SPort: 7, DPort: 7, Zone: 3, Proto: header.ProtoICMP},
+		{"echo", conntrack.Key{Src: vmIP, Dst: extIP, SPort: 7, DPort: 7, Zone: 3, Proto: header.ProtoICMP, EchoRequest: 1},
 			conntrack.Key{Src: extIP, Dst: gwIP, SPort: 1500, DPort: 1500, Zone: 3, Proto: header.ProtoICMP}},
 		{"gre: no ports", conntrack.Key{Src: vmIP, Dst: extIP, Zone: 3, Proto: 47},
 			conntrack.Key{Src: extIP, Dst: gwIP, Zone: 3, Proto: 47}},

@@ -139,6 +139,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctl.Handle("routers", routerList(n.Routers))
 	ctl.Handle("routes", routerList(n.Routes))
 	ctl.Handle("neighbors", routerList(n.Neighbors))
+	ctl.Handle("security-groups", namedList("port", n.SecurityGroups))
 
 	if *cpuprofile != "" {
 		stopProfile, err := startCPUProfile(*cpuprofile)
@@ -207,9 +208,15 @@ func showHandlers(n *datapath.Node) map[string]control.Handler {
 // routerList answers a command taking an optional router name with the
 // list list returns.
 func routerList[T any](list func(name string) ([]T, error)) control.StreamHandler {
+	return namedList("router", list)
+}
+
+// namedList answers a command taking an optional name of a kind with the
+// list list returns.
+func namedList[T any](kind string, list func(name string) ([]T, error)) control.StreamHandler {
 	return func(args []string, emit func(any) error) error {
 		if len(args) > 1 {
-			return fmt.Errorf("takes at most one router name, got %q", args)
+			return fmt.Errorf("takes at most one %s name, got %q", kind, args)
 		}
 		name := ""
 		if len(args) == 1 {

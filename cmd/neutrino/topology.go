@@ -25,7 +25,11 @@ func loadSpec(path, node string) (*datapath.Spec, *configs.NodeView, string, err
 	if err != nil {
 		return nil, nil, source, err
 	}
-	return datapath.SpecFromView(v), v, source, nil
+	spec, err := datapath.SpecFromView(v)
+	if err != nil {
+		return nil, nil, source, fmt.Errorf("%s: %w", source, err)
+	}
+	return spec, v, source, nil
 }
 
 // checkTopology validates a file and summarizes it.

@@ -1,0 +1,95 @@
+package conntrack
+
+import (
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+
+	"neutrino/packet/header"
+)
+
+// TestHitCacheSameVerdicts runs one random stream of packets (a few
+// connections, TCP with every flag mix, UDP, ICMP, both directions, a
+// clock moving on by random steps) through a table with a HitCache in
+// front and through one without, with and without loose pickup: every
+// verdict must be the same, and so must the tables' contents at the end.
+func TestHitCacheSameVerdicts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cached, plain := New(Config{TCPLoose: true}), New(Config{TCPLoose: true})
+	strictCached, strictPlain := New(Config{}), New(Config{})
+	var h, hStrict HitCache
+	now := t0
+	flagSets := []uint8{fSYN, fSYN | fACK, fACK, fACK, fACK, fACK | fPSH, fFIN | fACK, fRST, 0, fPSH}
+	for i := 0; i < 200000; i++ {
+		if rng.IntN(32) == 0 {
+			now += int64(rng.IntN(3000)) * 1e6
+		}
+		c := rng.IntN(4)
+		src, dst := cliIP, srvIP
+		sp, dp := uint16(40000+c), uint16(80)
+		if rng.IntN(2) == 0 {
+			src, dst, sp, dp = dst, src, dp, sp
+		}
+		var f []byte
+		switch rng.IntN(3) {
+		case 0:
+			f = tcpFrame(src, dst, sp, dp, flagSets[rng.IntN(len(flagSets))])
+		case 1:
+			f = udpFrame(src, dst, sp, dp)
+		default:
+			typ := uint8(header.ICMPv4Echo)
+			if rng.IntN(2) == 0 {
+				typ = header.ICMPv4EchoReply
+			}
+			f = echoFrame(src, dst, typ, uint16(c))
+		}
+		var l header.Layout
+		header.Parse(f, &l)
+		zone := uint16(rng.IntN(2))
+		strict := rng.IntN(2) == 0
+		var a, b Verdict
+		ct, pt, hc := cached, plain, &h
+		if strict {
+			ct, pt, hc = strictCached, strictPlain, &hStrict
+		}
+		hit := hc.Hit(f, &l, zone, 0, now)
+		ct.TrackCached(hc, &a, f, &l, zone, 0, now)
+		b = pt.Track(f, &l, zone, now)
+		if hit && b.State != StateEstablished {
+			t.Fatalf("packet %d: Hit, but the table says %v/%v", i, b.State, b.Reason)
+		}
+		if a.State != b.State || a.Dir != b.Dir || a.Reason != b.Reason {
+			t.Fatalf("packet %d: cached %v/%v/%v, plain %v/%v/%v", i, a.State, a.Dir, a.Reason, b.State, b.Dir, b.Reason)
+		}
+		if a.State == StateNew && !a.Conn.Valid() && rng.IntN(2) == 0 {
+			ct.Commit(&a, now)
+			pt.Commit(&b, now)
+		}
+		if rng.IntN(1000) == 0 {
+			for _, t := range []*Table{cached, plain, strictCached, strictPlain} {
+				t.Expire(now, 1<<20)
+			}
+		}
+	}
+	if h.hits+hStrict.hits < 10000 {
+		t.Errorf("only %d packets answered from the caches", h.hits+hStrict.hits)
+	}
+	if a, b := dump(cached, now), dump(plain, now); a != b {
+		t.Errorf("tables differ:\ncached:\n%s\nplain:\n%s", a, b)
+	}
+	if a, b := dump(strictCached, now), dump(strictPlain, now); a != b {
+		t.Errorf("tables without loose pickup differ:\ncached:\n%s\nplain:\n%s", a, b)
+	}
+}
+
+// dump returns the table's connections, sorted.
+func dump(t *Table, now int64) string {
+	var lines []string
+	t.Each(now, func(i Info) bool {
+		lines = append(lines, Format(i))
+		return true
+	})
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}

@@ -1,6 +1,8 @@
 package datapath
 
 import (
+	"fmt"
+
 	"neutrino/configs"
 )
 
@@ -54,6 +56,17 @@ func SpecFromView(v *configs.NodeView) (*Spec, error) {
 		}
 		if ps.MTU == 0 {
 			ps.MTU = 1500
+		}
+		s.Ports = append(s.Ports, ps)
+	}
+	if t := tunnelSpec(v); t != nil {
+		ps := PortSpec{
+			Name: "br-tun", Kind: PortTunnel, Device: fmt.Sprintf("vxlan %s:%d", t.Local, t.Port), Tunnel: t,
+		}
+		for _, nn := range v.Networks {
+			if nn.Type == configs.VXLAN {
+				ps.MTU = max(ps.MTU, nn.MTU)
+			}
 		}
 		s.Ports = append(s.Ports, ps)
 	}

@@ -28,9 +28,9 @@ import (
 // VLAN, table 4), which calls learn (table 10) before br-int.
 type brtun struct {
 	n      *Node
-	dev    int          // the tunnel device port
-	br     *bridge      // br-int, for ARP replies
-	nets   []*tunNet    // by LVID
+	dev    int       // the tunnel device port
+	br     *bridge   // br-int, for ARP replies
+	nets   []*tunNet // by LVID
 	byVNI  map[uint32]uint16
 	l2pop  map[tunMAC]uint16 // (lvid, MAC) -> VTEP
 	arp    map[tunIP]tunARP

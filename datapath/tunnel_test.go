@@ -84,9 +84,9 @@ func TestTunnelBadInput(t *testing.T) {
 	stranger := netip.AddrPortFrom(netip.MustParseAddr("10.168.7.99"), 40000)
 	to := netip.AddrPortFrom(netip.MustParseAddr("10.168.7.17"), 4789)
 	before := n.Counters()
-	l.fabric.Inject(net01, to, vx(header.VXLANFlagI, 101, inner))  // a VNI of no network here
-	l.fabric.Inject(stranger, to, vx(header.VXLANFlagI, 100, inner)) // no VTEP of the topology
-	l.fabric.Inject(net01, to, vx(0, 100, inner))                    // I flag unset
+	l.fabric.Inject(net01, to, vx(header.VXLANFlagI, 101, inner))      // a VNI of no network here
+	l.fabric.Inject(stranger, to, vx(header.VXLANFlagI, 100, inner))   // no VTEP of the topology
+	l.fabric.Inject(net01, to, vx(0, 100, inner))                      // I flag unset
 	l.fabric.Inject(net01, to, vx(header.VXLANFlagI, 100, inner)[:12]) // truncated
 	l.pump()
 	after := n.Counters()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -46,12 +47,46 @@ var (
 // first and addrB in the second.
 func pair(t testing.TB) (a, b *netnstest.NS) {
 	t.Helper()
+	a, b, _, _ = pairDevs(t)
+	return a, b
+}
+
+// pairDevs is pair that also returns the names of the veth ends.
+func pairDevs(t testing.TB) (a, b *netnstest.NS, va, vb string) {
+	t.Helper()
 	requireNS(t)
 	a, b = netnstest.New(t, "udp"), netnstest.New(t, "udp")
-	va, vb := netnstest.Veth(t, a, b)
+	va, vb = netnstest.Veth(t, a, b)
 	a.Exec("ip", "addr", "add", addrA.String()+"/24", "dev", va)
 	b.Exec("ip", "addr", "add", addrB.String()+"/24", "dev", vb)
-	return a, b
+	return a, b, va, vb
+}
+
+// setTxChecksum turns checksum offload on the interface name on or off,
+// with the legacy ETHTOOL_STXCSUM command.
+func setTxChecksum(name string, on bool) error {
+	const ethtoolSTXCSUM = 0x17
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	val := struct{ cmd, data uint32 }{cmd: ethtoolSTXCSUM}
+	if on {
+		val.data = 1
+	}
+	var ifr struct {
+		name [unix.IFNAMSIZ]byte
+		data unsafe.Pointer
+		_    [16]byte
+	}
+	copy(ifr.name[:], name)
+	ifr.data = unsafe.Pointer(&val)
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(&ifr)))
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 // openIn opens an Underlay in ns, closed when the test ends.

@@ -117,6 +117,10 @@ type Underlay struct {
 	gso   atomic.Bool // may be turned off after Open, see WriteBatch
 	gro   bool
 
+	// sendmmsg is the system call WriteBatch makes; tests replace it to
+	// play partial sends and refusals.
+	sendmmsg func(fd uintptr, msgs []unix.Mmsghdr) (int, unix.Errno)
+
 	closed atomic.Bool
 	rd     reader
 	wpool  sync.Pool // *writer
@@ -158,7 +162,7 @@ func Open(local netip.Addr, opt Options) (*Underlay, error) {
 	if n < 0 || n > 4096 {
 		return nil, fmt.Errorf("udp: %d sending sockets: want 1 to 4096", opt.SrcPorts)
 	}
-	u := &Underlay{local: local, port: uint16(port)}
+	u := &Underlay{local: local, port: uint16(port), sendmmsg: sendmmsg}
 	var err error
 	u.rx, err = openSocket(local, u.port, func(fd int) error {
 		if opt.RecvBuffer > 0 {

@@ -385,3 +385,155 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGSOFallback turns checksum offload off on the sender's veth end, so
+// that the kernel refuses GSO trains with EIO: WriteBatch must turn GSO
+// off and cut the trains itself, losing nothing.
+func TestGSOFallback(t *testing.T) {
+	nsA, nsB, va, _ := pairDevs(t)
+	a := openIn(t, nsA, addrA, Options{SrcPorts: 1, GSO: true})
+	if gso, _ := a.Caps(); !gso {
+		t.Skip("the kernel refuses UDP_SEGMENT")
+	}
+	if err := nsA.Do(func() error { return setTxChecksum(va, false) }); err != nil {
+		t.Skipf("cannot turn checksum offload off: %v", err)
+	}
+	dst := netip.AddrPortFrom(addrB, 4789)
+	c := listenIn(t, nsB, dst)
+	const seg, n = 1000, 5500
+	data := payload(9, n)
+	buf := packet.NewBuffer(n)
+	buf.SetData(data)
+	ds := []Datagram{{Buf: buf, Peer: dst, SegSize: seg}, datagram(10, 300, dst)}
+	if k, err := a.WriteBatch(ds); k != 2 || err != nil {
+		t.Fatalf("WriteBatch = %d, %v", k, err)
+	}
+	got, _ := readPlain(t, c, 7, 5*time.Second)
+	for i := range 6 {
+		if want := data[i*seg : min(n, (i+1)*seg)]; !bytes.Equal(got[i], want) {
+			t.Fatalf("segment %d: %d bytes, want %d (or contents differ)", i, len(got[i]), len(want))
+		}
+	}
+	if len(got[6]) != 300 {
+		t.Fatalf("last datagram: %d bytes, want 300", len(got[6]))
+	}
+	cs := a.Counters()
+	if gso, _ := a.Caps(); gso && cs["tx_gso_off"] == 0 && cs["tx_gso_trains"] == 1 {
+		// Newer kernels checksum the segments in software instead.
+		t.Skip("the kernel took the train without checksum offload: the fallback is not exercised")
+	}
+	if gso, _ := a.Caps(); gso || cs["tx_gso_off"] != 1 || cs["tx_gso_trains"] != 0 || cs["tx_datagrams"] != 7 {
+		t.Fatalf("GSO still %v; counters %v", gso, cs)
+	}
+}
+
+// TestPartialSendsAndEIO replays what the kernel may do to a sendmmsg: send
+// only some of the messages, refuse a GSO train with EIO (a device that
+// cannot checksum it, on older kernels), or refuse a datagram; WriteBatch
+// must resume, cut trains in software from then on, and skip the refused
+// datagram only.
+func TestPartialSendsAndEIO(t *testing.T) {
+	nsA, nsB := pair(t)
+	a := openIn(t, nsA, addrA, Options{SrcPorts: 1, GSO: true})
+	if gso, _ := a.Caps(); !gso {
+		t.Skip("the kernel refuses UDP_SEGMENT")
+	}
+	dst := netip.AddrPortFrom(addrB, 4789)
+	c := listenIn(t, nsB, dst)
+
+	calls, eio := 0, 0
+	a.sendmmsg = func(fd uintptr, msgs []unix.Mmsghdr) (int, unix.Errno) {
+		calls++
+		msgs = msgs[:min(len(msgs), 3)] // at most 3 at a time
+		for i := range msgs {
+			var errno unix.Errno
+			switch {
+			case msgs[i].Hdr.Controllen > 0:
+				errno = unix.EIO
+			case msgs[i].Hdr.Iov.Len == 333:
+				errno = unix.ENETUNREACH // refuse this one
+			default:
+				continue
+			}
+			if i > 0 {
+				return sendmmsg(fd, msgs[:i]) // like the kernel: up to the failure
+			}
+			if errno == unix.EIO {
+				eio++
+			}
+			return 0, errno
+		}
+		return sendmmsg(fd, msgs)
+	}
+	var ds []Datagram
+	var want [][]byte
+	for i := range 10 {
+		d := datagram(uint32(i), 100+i, dst)
+		ds = append(ds, d)
+		want = append(want, d.Buf.Data())
+		if i == 4 {
+			ds = append(ds, datagram(99, 333, dst))
+		}
+	}
+	train := payload(1000, 4500)
+	tb := packet.NewBuffer(len(train))
+	tb.SetData(train)
+	ds = append(ds[:2], append([]Datagram{{Buf: tb, Peer: dst, SegSize: 1000}}, ds[2:]...)...)
+	want = append(want[:2], append([][]byte{train[:1000], train[1000:2000], train[2000:3000], train[3000:4000], train[4000:]}, want[2:]...)...)
+
+	n, err := a.WriteBatch(ds)
+	if n != len(ds)-1 || !errors.Is(err, unix.ENETUNREACH) {
+		t.Fatalf("WriteBatch = %d, %v; want %d, ENETUNREACH", n, err, len(ds)-1)
+	}
+	got, _ := readPlain(t, c, len(want), 5*time.Second)
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("datagram %d: %d bytes, want %d (or contents differ)", i, len(got[i]), len(want[i]))
+		}
+	}
+	cs := a.Counters()
+	t.Logf("%d calls, %d EIO; counters %v", calls, eio, cs)
+	if gso, _ := a.Caps(); gso || eio != 1 || cs["tx_gso_off"] != 1 || cs["tx_datagrams"] != uint64(len(want)) ||
+		cs["tx_errors"] != 1 || cs["tx_errors_too_big"] != 0 {
+		t.Fatalf("GSO %v after EIO; counters %v", gso, cs)
+	}
+}
+
+// TestConcurrentWrites writes from several goroutines at once.
+func TestConcurrentWrites(t *testing.T) {
+	nsA, nsB := pair(t)
+	a := openIn(t, nsA, addrA, Options{SrcPorts: 3, GSO: true})
+	b := openIn(t, nsB, addrB, Options{GRO: true, RecvBuffer: 8 << 20})
+	const writers, each = 4, 200
+	dst := netip.AddrPortFrom(addrB, 0)
+	errc := make(chan error, writers)
+	for g := range writers {
+		go func() {
+			for i := 0; i < each; i += 50 {
+				ds := make([]Datagram, 50)
+				for j := range ds {
+					ds[j] = datagram(uint32(g*each+i+j), 64+j, dst)
+				}
+				if n, err := a.WriteBatch(ds); n != len(ds) || err != nil {
+					errc <- fmt.Errorf("WriteBatch = %d, %v", n, err)
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := make(map[uint32]bool)
+	for _, d := range readAll(t, b, writers*each, 5*time.Second) {
+		for _, p := range split(d) {
+			seen[binary.BigEndian.Uint32(p)] = true
+		}
+	}
+	if len(seen) != writers*each {
+		t.Fatalf("%d distinct datagrams, want %d", len(seen), writers*each)
+	}
+}

@@ -143,11 +143,11 @@ func (w *writer) sendMessages(fd uintptr) bool {
 				return true
 			}
 		}
-		m, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.msgs[w.off])), uintptr(w.k-w.off), unix.MSG_DONTWAIT, 0, 0)
+		m, errno := w.u.sendmmsg(fd, w.msgs[w.off:w.k])
 		switch {
 		case errno == 0 && m > 0:
-			w.done(w.off, w.off+int(m))
-			w.off += int(m)
+			w.done(w.off, w.off+m)
+			w.off += m
 		case errno == 0, errno == unix.EAGAIN:
 			w.blocked++
 			return false
@@ -263,4 +263,11 @@ func (w *writer) stage() {
 		}
 		w.k++
 	}
+}
+
+// sendmmsg sends msgs on the socket fd without blocking, and returns how
+// many were sent.
+func sendmmsg(fd uintptr, msgs []unix.Mmsghdr) (int, unix.Errno) {
+	m, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
+	return int(m), errno
 }

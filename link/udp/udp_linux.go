@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"neutrino/link"
 	"neutrino/packet"
 )
 
@@ -127,6 +128,8 @@ type Underlay struct {
 
 	stats counters
 }
+
+var _ link.Counter = (*Underlay)(nil)
 
 // sock is one non-blocking UDP socket on the runtime poller.
 type sock struct {

@@ -537,3 +537,32 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d distinct datagrams, want %d", len(seen), writers*each)
 	}
 }
+
+// TestNoAllocs checks that a batch written and read allocates nothing.
+func TestNoAllocs(t *testing.T) {
+	nsA, nsB := pair(t)
+	a := openIn(t, nsA, addrA, Options{SrcPorts: 4, GSO: true})
+	b := openIn(t, nsB, addrB, Options{GRO: true, RecvBuffer: 8 << 20})
+	dst := netip.AddrPortFrom(addrB, 0)
+	ds := make([]Datagram, 16)
+	for i := range ds {
+		ds[i] = datagram(uint32(i), 100+i, dst)
+	}
+	ds[3].SegSize = 50 // a train
+	rd := bufs(64, MaxTrain)
+	allocs := testing.AllocsPerRun(50, func() {
+		if n, err := a.WriteBatch(ds); n != len(ds) || err != nil {
+			t.Fatalf("WriteBatch = %d, %v", n, err)
+		}
+		for got := 0; got < len(ds); {
+			n, err := b.ReadBatch(rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += n
+		}
+	})
+	if allocs > 0 {
+		t.Fatalf("%v allocations per batch written and read", allocs)
+	}
+}

@@ -40,9 +40,15 @@ type brtun struct {
 	c      *brtunCounters
 }
 
-// brtunCounters count what br-tun did besides forwarding.
+// brtunCounters count what br-tun did: ARP answered or kept off the
+// tunnels, and frames and bytes to and from each VTEP (by VTEP number).
 type brtunCounters struct {
 	arpAnswered, arpLocal atomic.Uint64
+	vtep                  []vtepCounters
+}
+
+type vtepCounters struct {
+	txFrames, txBytes, rxFrames, rxBytes atomic.Uint64
 }
 
 type tunNet struct {
@@ -87,7 +93,8 @@ func (n *Node) newBrtun(dev int, spec *TunnelSpec, br *bridge) *brtun {
 	e := &brtun{
 		n: n, dev: dev, br: br, byVNI: map[uint32]uint16{}, l2pop: map[tunMAC]uint16{},
 		arp: map[tunIP]tunARP{}, local: map[tunIP]bool{}, vteps: len(spec.VTEPs),
-		learnt: &tunLearnt{m: map[tunMAC]learntEntry{}}, c: new(brtunCounters),
+		learnt: &tunLearnt{m: map[tunMAC]learntEntry{}},
+		c:      &brtunCounters{vtep: make([]vtepCounters, len(spec.VTEPs)+1)},
 	}
 	for _, tn := range spec.Networks {
 		for int(tn.LVID) >= len(e.nets) {
@@ -177,6 +184,11 @@ func (e *brtun) send(w *Worker, b *packet.Buffer, vni uint32, k uint16, more boo
 		}
 	}
 	c.Meta.Tunnel = packet.Tunnel{VNI: vni, VTEP: k}
+	if !w.dryRun && int(k) < len(e.c.vtep) {
+		v := &e.c.vtep[k]
+		v.txFrames.Add(1)
+		v.txBytes.Add(uint64(c.Len()))
+	}
 	w.enqueue(e.dev, c)
 }
 
@@ -233,8 +245,16 @@ func (e *brtun) answerARP(w *Worker, b *packet.Buffer, lvid uint16) bool {
 
 // learn is table 10: a frame from VTEP k teaches where its source MAC
 // is, unless the L2 population FDB places it already.
-func (e *brtun) learn(w *Worker, lvid uint16, src [6]byte, k uint16) {
-	if w.dryRun || src[0]&1 != 0 {
+func (e *brtun) learn(w *Worker, lvid uint16, src [6]byte, k uint16, size int) {
+	if w.dryRun {
+		return
+	}
+	if int(k) < len(e.c.vtep) {
+		v := &e.c.vtep[k]
+		v.rxFrames.Add(1)
+		v.rxBytes.Add(uint64(size))
+	}
+	if src[0]&1 != 0 {
 		return
 	}
 	key := tunMAC{lvid, src}
@@ -290,3 +310,14 @@ func (t *tunLearnt) learn(key tunMAC, k uint16, now int64) {
 // tunnelLVID is table 4 for a frame read from the tunnels: its VNI's
 // local VLAN, 0 for a VNI of no network here.
 func (e *brtun) tunnelLVID(vni uint32) uint16 { return e.byVNI[vni] }
+
+// where says which VTEP br-tun sends (lvid, mac) to and why.
+func (e *brtun) where(lvid uint16, mac [6]byte, now int64) (vtep, source string) {
+	if k, ok := e.l2pop[tunMAC{lvid, mac}]; ok {
+		return e.vtepAddr(k), "l2pop"
+	}
+	if k := e.learnt.lookup(lvid, mac, now); k != 0 {
+		return e.vtepAddr(k), "learned"
+	}
+	return "", "flood"
+}

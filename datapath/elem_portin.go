@@ -77,7 +77,7 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 			e.drop(w, b, ReasonDoubleTagged)
 			return
 		}
-		e.tun.learn(w, lvid, [6]byte(b.Data()[6:12]), t.VTEP)
+		e.tun.learn(w, lvid, [6]byte(b.Data()[6:12]), t.VTEP, b.Len())
 		if tr != nil {
 			tr.Addf(p.element(), "classify", "vni %d from vtep %s -> local vlan %d", t.VNI, e.tun.vtepAddr(t.VTEP), lvid)
 		}

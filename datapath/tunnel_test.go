@@ -64,6 +64,29 @@ func TestTunnelL2pop(t *testing.T) {
 	if got := l.out("compute01"); len(got["probe"]) != 1 {
 		t.Errorf("compute01 out %v, want the broadcast at probe", ports(got))
 	}
+
+	// show tunnels and fdb: one VTEP, its frames each way; vm2's MAC on
+	// br-tun, placed by l2pop.
+	ti, ok := l.nodes["network01"].Tunnels()
+	if !ok || len(ti.VTEPs) != 1 || ti.VTEPs[0].Address != "10.168.7.17" || ti.VTEPs[0].Port != "vxlan-0aa80711" ||
+		ti.VTEPs[0].TxFrames != 2 || ti.VTEPs[0].RxFrames != 1 || ti.ARPAnswered != 1 {
+		t.Errorf("tunnels %+v", ti)
+	}
+	if len(ti.Networks) != 1 || ti.Networks[0].VNI != 100 || len(ti.Networks[0].Flood) != 1 || ti.Networks[0].FDB != 2 {
+		t.Errorf("tunnel networks %+v, want VNI 100 flooding to compute01 with 2 l2pop entries (vm2, probe)", ti.Networks)
+	}
+	found := false
+	for _, e := range l.nodes["network01"].FDB() {
+		if e.MAC == vm2.String() {
+			found = true
+			if e.Port != "br-tun" || e.VTEP != "10.168.7.17" || e.Source != "l2pop" {
+				t.Errorf("fdb entry of vm2: %+v", e)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("vm2's MAC not in network01's fdb: %+v", l.nodes["network01"].FDB())
+	}
 	_ = probe
 }
 

@@ -11,13 +11,14 @@ import (
 // writing anything: packets of a connection in a state no such packet
 // moves on, whose timestamp is younger than the refresh interval (so the
 // table would not renew it either). Those states are TCP ESTABLISHED and
-// assured, for a segment with ACK and without SYN, FIN or RST; replied
-// and assured UDP; replied connections of other protocols. ICMP is never
-// cached: its key does not hold the echo's type, which the table checks.
-// A hit reads the connection's state word once, so a connection that
-// ended, moved on (a FIN) or needs its stamp renewed since is noticed and
-// the packet goes to the table. Verdicts are exactly Track's. A HitCache
-// belongs to one goroutine; its zero value is ready to use.
+// assured, for a segment with ACK and without SYN, FIN or RST, and
+// replied and assured UDP; other protocols, and connections whose
+// timeout is shorter than twice the refresh interval, are never cached.
+// A hit reads the connection's tuple and state word, so a connection
+// that ended (its slot reused, whatever its generation), moved on (a FIN)
+// or needs its stamp renewed since is noticed and the packet goes to the
+// table. Verdicts are exactly Track's. A HitCache belongs to one
+// goroutine; its zero value is ready to use.
 type HitCache struct {
 	hits uint64 // packets answered from the cache
 	ents [hitCacheSize]hitEntry
@@ -39,22 +40,21 @@ type hitEntry struct {
 // written to v. tag is the caller's: Hit finds the entry this call makes
 // only with the same tag.
 func (t *Table) TrackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, tag uint64, now int64) {
-	t.trackCached(h, v, frame, l, zone, tag, now, t.loose)
-}
-
-// TrackStrictCached is TrackStrict with h in front of the table; the
-// verdict is written to v. tag as for TrackCached.
-func (t *Table) TrackStrictCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, tag uint64, now int64) {
-	t.trackCached(h, v, frame, l, zone, tag, now, false)
+	k0, k1, ok := cacheableKey(frame, l, zone)
+	if !ok {
+		t.track(v, frame, l, zone, now, t.loose)
+		return
+	}
+	t.trackCached(h, v, k0, k1, frame, l, zone, tag, now)
 }
 
 // Hit reports whether h alone answers the packet as ESTABLISHED: an
-// earlier TrackCached or TrackStrictCached of a packet with the same key
+// earlier TrackCached of a packet with the same key
 // and the same tag left an entry that still holds. The tag is what else
 // the caller decided on that packet and wants the same for this one (a
 // filter's identity and the source MAC it checked, say): a hit lets it
 // skip those decisions too. On false, call TrackCached or
-// TrackStrictCached.
+// TrackCached.
 func (h *HitCache) Hit(frame []byte, l *header.Layout, zone uint16, tag uint64, now int64) bool {
 	k0, k1, ok := cacheableKey(frame, l, zone)
 	if !ok {
@@ -71,20 +71,24 @@ func (h *HitCache) Hit(frame []byte, l *header.Layout, zone uint16, tag uint64, 
 	return true
 }
 
-// fresh reports whether e's connection is still the one cached, alive,
-// not closing (a FIN since may have moved it on) and its stamp younger
-// than the refresh interval.
+// fresh reports whether e's connection is still the one cached (its
+// tuple in the entry's direction is the entry's key, its generation the
+// same after reading it), alive, not closing (a FIN since may have moved
+// it on) and its stamp younger than the refresh interval.
 func (e *hitEntry) fresh(ms int64) bool {
-	w := e.c.word.Load()
-	return wGen(w) == refGen(e.ref) && w&fDead == 0 && (wClass(w) != classTCP || wState(w) == TCPEstablished) && ageMS(ms, w) < refreshMS
+	c := e.c
+	var t0, t1 uint64
+	if refDir(e.ref) == Original {
+		t0, t1 = c.o0.Load(), c.o1.Load()
+	} else {
+		t0, t1 = c.r0.Load(), c.r1.Load()
+	}
+	w := c.word.Load()
+	return t0 == e.k0 && t1 == e.k1 && wGen(w) == refGen(e.ref) && w&fDead == 0 &&
+		(wClass(w) != classTCP || wState(w) == TCPEstablished) && ageMS(ms, w) < refreshMS
 }
 
-func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Layout, zone uint16, tag uint64, now int64, loose bool) {
-	k0, k1, ok := cacheableKey(frame, l, zone)
-	if !ok {
-		t.track(v, frame, l, zone, now, loose)
-		return
-	}
+func (t *Table) trackCached(h *HitCache, v *Verdict, k0, k1 uint64, frame []byte, l *header.Layout, zone uint16, tag uint64, now int64) {
 	ms := millis(now)
 	e := &h.ents[(k0^k1*0x9e3779b97f4a7c15)>>(64-hitCacheBits)]
 	if e.k0 == k0 && e.k1 == k1 && e.tag == tag {
@@ -97,7 +101,7 @@ func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Lay
 			return
 		}
 	}
-	t.track(v, frame, l, zone, now, loose)
+	t.track(v, frame, l, zone, now, t.loose)
 	if v.State != StateEstablished || !v.Conn.Valid() {
 		return
 	}
@@ -114,8 +118,11 @@ func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Lay
 		if w&fAssured == 0 {
 			return
 		}
-	case classICMP:
+	default:
 		return
+	}
+	if t.timeout.of(w) < 2*refreshMS {
+		return // it could time out while cached
 	}
 	ref := v.Conn.ref
 	if v.Dir == Reply {
@@ -125,7 +132,7 @@ func (t *Table) trackCached(h *HitCache, v *Verdict, frame []byte, l *header.Lay
 }
 
 // cacheableKey returns the packed key of a packet HitCache may answer:
-// IPv4, not a fragment, not ICMP, and for TCP a segment with ACK and
+// IPv4 TCP or UDP, not a fragment, and for TCP a segment with ACK and
 // without SYN, FIN or RST. It is the hit path's: each header is sliced
 // once, so that the loads after need no bounds checks.
 func cacheableKey(frame []byte, l *header.Layout, zone uint16) (k0, k1 uint64, ok bool) {
@@ -156,8 +163,9 @@ func cacheableKey(frame []byte, l *header.Layout, zone uint16) (k0, k1 uint64, o
 		// Both ports, big-endian on the wire, into ports()'s layout.
 		p := uint64(binary.LittleEndian.Uint32(l4[0:4]))
 		k1 |= (p&0x00ff00ff)<<8 | (p>>8)&0x00ff00ff
-	case header.ProtoICMP:
-		return 0, 0, false
+		return k0, k1, true
 	}
-	return k0, k1, true
+	// ICMP (whose key holds the echo's direction) and the rest: never
+	// cached, so the cache's key need not follow each protocol's.
+	return 0, 0, false
 }

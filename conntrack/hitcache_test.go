@@ -12,12 +12,13 @@ import (
 // TestHitCacheSameVerdicts runs one random stream of packets (a few
 // connections, TCP with every flag mix, UDP, ICMP, both directions, a
 // clock moving on by random steps) through a table with a HitCache in
-// front and through one without: every verdict must be the same, and so
-// must the tables' contents at the end.
+// front and through one without, with and without loose pickup: every
+// verdict must be the same, and so must the tables' contents at the end.
 func TestHitCacheSameVerdicts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	cached, plain := New(Config{TCPLoose: true}), New(Config{TCPLoose: true})
-	var h HitCache
+	strictCached, strictPlain := New(Config{}), New(Config{})
+	var h, hStrict HitCache
 	now := t0
 	flagSets := []uint8{fSYN, fSYN | fACK, fACK, fACK, fACK, fACK | fPSH, fFIN | fACK, fRST, 0, fPSH}
 	for i := 0; i < 200000; i++ {
@@ -48,14 +49,13 @@ func TestHitCacheSameVerdicts(t *testing.T) {
 		zone := uint16(rng.IntN(2))
 		strict := rng.IntN(2) == 0
 		var a, b Verdict
-		hit := h.Hit(f, &l, zone, 0, now)
+		ct, pt, hc := cached, plain, &h
 		if strict {
-			cached.TrackStrictCached(&h, &a, f, &l, zone, 0, now)
-			b = plain.TrackStrict(f, &l, zone, now)
-		} else {
-			cached.TrackCached(&h, &a, f, &l, zone, 0, now)
-			b = plain.Track(f, &l, zone, now)
+			ct, pt, hc = strictCached, strictPlain, &hStrict
 		}
+		hit := hc.Hit(f, &l, zone, 0, now)
+		ct.TrackCached(hc, &a, f, &l, zone, 0, now)
+		b = pt.Track(f, &l, zone, now)
 		if hit && b.State != StateEstablished {
 			t.Fatalf("packet %d: Hit, but the table says %v/%v", i, b.State, b.Reason)
 		}
@@ -63,19 +63,23 @@ func TestHitCacheSameVerdicts(t *testing.T) {
 			t.Fatalf("packet %d: cached %v/%v/%v, plain %v/%v/%v", i, a.State, a.Dir, a.Reason, b.State, b.Dir, b.Reason)
 		}
 		if a.State == StateNew && !a.Conn.Valid() && rng.IntN(2) == 0 {
-			cached.Commit(&a, now)
-			plain.Commit(&b, now)
+			ct.Commit(&a, now)
+			pt.Commit(&b, now)
 		}
 		if rng.IntN(1000) == 0 {
-			cached.Expire(now, 1<<20)
-			plain.Expire(now, 1<<20)
+			for _, t := range []*Table{cached, plain, strictCached, strictPlain} {
+				t.Expire(now, 1<<20)
+			}
 		}
 	}
-	if h.hits < 10000 {
-		t.Errorf("only %d packets answered from the cache", h.hits)
+	if h.hits+hStrict.hits < 10000 {
+		t.Errorf("only %d packets answered from the caches", h.hits+hStrict.hits)
 	}
 	if a, b := dump(cached, now), dump(plain, now); a != b {
 		t.Errorf("tables differ:\ncached:\n%s\nplain:\n%s", a, b)
+	}
+	if a, b := dump(strictCached, now), dump(strictPlain, now); a != b {
+		t.Errorf("tables without loose pickup differ:\ncached:\n%s\nplain:\n%s", a, b)
 	}
 }
 

@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -318,5 +319,32 @@ func TestICMPEchoSelfNAT(t *testing.T) {
 	}
 	if v := e.track(echoFrame(vm, fip, header.ICMPv4Echo, 9), 1); v.State != StateEstablished || v.Dir != Original {
 		t.Errorf("the next request: %v %v, want ESTABLISHED original", v.State, v.Dir)
+	}
+}
+
+// SCTP, DCCP and UDP-Lite have their ports in the tuple: another port of
+// the same peers is another connection (a rule's port range holds for
+// each), as in Linux's trackers.
+func TestPortProtocolsKeepPorts(t *testing.T) {
+	for _, proto := range []uint8{132, 33, 136} {
+		e := newEnv(t, Config{})
+		pkt := func(src, dst [4]byte, sp, dp uint16) []byte {
+			l4 := make([]byte, 12)
+			binary.BigEndian.PutUint16(l4[0:], sp)
+			binary.BigEndian.PutUint16(l4[2:], dp)
+			return frame(src, dst, proto, l4)
+		}
+		if v := e.pass(pkt(cliIP, srvIP, 1234, 5000), 0); v.State != StateNew {
+			t.Fatalf("proto %d: first packet %v, want NEW", proto, v.State)
+		}
+		if v := e.pass(pkt(srvIP, cliIP, 5000, 1234), 0); v.State != StateEstablished {
+			t.Errorf("proto %d: reply %v, want ESTABLISHED", proto, v.State)
+		}
+		if v := e.pass(pkt(cliIP, srvIP, 4444, 22), 0); v.State != StateNew {
+			t.Errorf("proto %d: other ports %v, want NEW (a connection of their own)", proto, v.State)
+		}
+		if v := e.pass(frame(cliIP, srvIP, proto, []byte{1, 2}), 0); v.State != StateInvalid || v.Reason != ReasonTruncated {
+			t.Errorf("proto %d: no room for ports: %v %v, want INVALID truncated", proto, v.State, v.Reason)
+		}
 	}
 }

@@ -3,8 +3,6 @@ package conntrack
 import (
 	"testing"
 	"time"
-
-	"neutrino/packet/header"
 )
 
 // step is one segment of a TCP scenario and what must follow.
@@ -181,28 +179,5 @@ func TestTCPTimeouts(t *testing.T) {
 				t.Errorf("Expire removed %d, %d left; want 1, 0", n, e.tab.Len())
 			}
 		})
-	}
-}
-
-// TestTrackStrictOnLooseTable: a table with loose pickup (the routers')
-// still refuses mid-stream segments to TrackStrict (the security groups'),
-// while Track picks them up.
-func TestTrackStrictOnLooseTable(t *testing.T) {
-	tab := New(Config{TCPLoose: true})
-	f := tcpFrame(cliIP, srvIP, 40000, 80, fACK)
-	var l header.Layout
-	if m := header.Parse(f, &l); m != header.OK {
-		t.Fatalf("parse: %v", m)
-	}
-	if v := tab.TrackStrict(f, &l, 7, t0); v.State != StateInvalid || v.Reason != ReasonTCPNoSYN {
-		t.Errorf("strict: %v (%v), want INVALID (%v)", v.State, v.Reason, ReasonTCPNoSYN)
-	}
-	if v := tab.Track(f, &l, 7, t0); v.State != StateNew {
-		t.Errorf("loose: %v (%v), want NEW", v.State, v.Reason)
-	}
-	syn := tcpFrame(cliIP, srvIP, 40001, 80, fSYN)
-	header.Parse(syn, &l)
-	if v := tab.TrackStrict(syn, &l, 7, t0); v.State != StateNew {
-		t.Errorf("strict SYN: %v (%v), want NEW", v.State, v.Reason)
 	}
 }

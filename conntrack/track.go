@@ -73,15 +73,6 @@ func (t *Table) Track(frame []byte, l *header.Layout, zone uint16, now int64) (v
 	return v
 }
 
-// TrackStrict is Track without loose pickup, whatever the table's
-// Config.TCPLoose says: a TCP segment without SYN that matches no
-// connection is INVALID. Security groups track this way, in their ports'
-// zones, while routers share the table with pickup on.
-func (t *Table) TrackStrict(frame []byte, l *header.Layout, zone uint16, now int64) (v Verdict) {
-	t.track(&v, frame, l, zone, now, false)
-	return v
-}
-
 func (t *Table) track(v *Verdict, frame []byte, l *header.Layout, zone uint16, now int64, loose bool) {
 	if l.Flags&header.IsIPv4 == 0 || int(l.L3)+header.IPv4MinLen > len(frame) {
 		t.invalid(v, ReasonNotIPv4, 0)
@@ -136,8 +127,28 @@ func (t *Table) track(v *Verdict, frame []byte, l *header.Layout, zone uint16, n
 		t.invalid(v, ReasonICMPType, 0)
 		return
 	}
+	switch l.Proto {
+	case protoDCCP, protoSCTP, protoUDPLite:
+		// Port protocols tracked without states of their own: their
+		// ports are in the tuple, as Linux's trackers have them, so a
+		// rule's port range holds for each connection.
+		hl := int(frame[l.L3]&0x0f) * 4
+		at := int(l.L3) + hl
+		if at+4 > int(l.L3)+int(header.IPv4(frame[l.L3:]).TotalLength()) {
+			t.invalid(v, ReasonTruncated, 0)
+			return
+		}
+		v.k1 |= ports(binary.BigEndian.Uint16(frame[at:]), binary.BigEndian.Uint16(frame[at+2:]))
+	}
 	t.trackSimple(v, classGeneric, ms)
 }
+
+// IP protocols with ports that have no tracker of their own here.
+const (
+	protoDCCP    = 33
+	protoSCTP    = 132
+	protoUDPLite = 136
+)
 
 // invalid returns v as INVALID for reason r, counted in shard i.
 func (t *Table) invalid(v *Verdict, r Reason, i int) {

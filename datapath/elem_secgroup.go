@@ -26,6 +26,7 @@ type sgFilter struct {
 	stateful bool
 	groups   []string
 	pairs    []sgPair
+	mac      [6]byte // the port's own
 	set      *firewall.Set
 	match    [2]*firewall.Matcher // by direction
 	rules    []firewall.Rule
@@ -60,6 +61,9 @@ func newFilter(n *Node, p *port) *sgFilter {
 	}
 	f.match[sgEgress], f.match[sgIngress] = s.Rules.Egress(), s.Rules.Ingress()
 	f.rules = s.Rules.Rules()
+	if len(p.spec.MAC) == 6 {
+		f.mac = [6]byte(p.spec.MAC)
+	}
 	f.hits = make([]ruleHits, len(f.rules))
 	for _, ap := range s.Pairs {
 		if !ap.Prefix.Addr().Is4() || len(ap.MAC) != 6 {
@@ -111,8 +115,9 @@ func (f *sgFilter) egress(w *Worker, b *packet.Buffer) bool {
 		u := header.UDP(d[l.L4:])
 		switch {
 		case u.SrcPort() == 68 && u.DstPort() == 67 &&
-			binary.BigEndian.Uint32(ip[12:16]) == 0 && binary.BigEndian.Uint32(ip[16:20]) == 0xffffffff:
-			return f.verdict(w, b, sgEgress, SGAcceptDHCPClient) // discover: before anti-spoofing
+			binary.BigEndian.Uint32(ip[12:16]) == 0 && binary.BigEndian.Uint32(ip[16:20]) == 0xffffffff &&
+			f.ownMAC([6]byte(d[6:12])):
+			return f.verdict(w, b, sgEgress, SGAcceptDHCPClient) // discover: before anti-spoofing, from the port's MAC
 		case !f.fromPair([6]byte(d[6:12]), binary.BigEndian.Uint32(ip[12:16])):
 			return f.verdict(w, b, sgEgress, SGSpoofedSource)
 		case u.SrcPort() == 68 && u.DstPort() == 67:
@@ -161,6 +166,20 @@ func (f *sgFilter) fromPair(mac [6]byte, ip uint32) bool {
 	return false
 }
 
+// ownMAC reports whether mac is the port's MAC or the MAC of one of its
+// pairs.
+func (f *sgFilter) ownMAC(mac [6]byte) bool {
+	if mac == f.mac {
+		return true
+	}
+	for i := range f.pairs {
+		if f.pairs[i].mac == mac {
+			return true
+		}
+	}
+	return false
+}
+
 // arpFromPair reports whether an ARP packet the port sent speaks for the
 // port: its Ethernet source and sender MAC are one MAC, and the sender IP
 // goes with it. A probe (sender IP 0.0.0.0, RFC 5227) claims no address
@@ -174,12 +193,7 @@ func (f *sgFilter) arpFromPair(frame []byte, a header.ARP) bool {
 	if ip := binary.BigEndian.Uint32(spa[:]); ip != 0 {
 		return f.fromPair(sha, ip)
 	}
-	for i := range f.pairs {
-		if f.pairs[i].mac == sha {
-			return true
-		}
-	}
-	return false
+	return f.ownMAC(sha)
 }
 
 // verdict counts b under fixed rule r of direction dir, traces it, and

@@ -23,7 +23,7 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 		return f.rule(w, b, dir, nil)
 	}
 	var v conntrack.Verdict
-	f.n.ct.TrackStrictCached(&w.ctc, &v, d, l, f.zone, f.tag(d, dir), w.now)
+	f.n.ct.TrackCached(&w.ctc, &v, d, l, f.zone, f.tag(d, dir), w.now)
 	tr := b.Meta.Trace
 	switch v.State {
 	case conntrack.StateEstablished, conntrack.StateRelated:

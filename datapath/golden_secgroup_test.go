@@ -45,7 +45,8 @@ func goldenSGCases(t testing.TB) map[string][]timed {
 		},
 		// What reaches a VM regardless of its groups: ARP, DHCP replies;
 		// then the stateful part: unsolicited traffic from a non-member
-		// is dropped, a mid-stream TCP segment is INVALID.
+		// is dropped (a mid-stream TCP segment too: picked up as NEW, it
+		// meets no rule), an echo reply nobody asked for is INVALID.
 		"fixed-ingress": {
 			{"physnet1", s(0), arpWhoHas(t, sgOut.mac, sgOut.ip, sgA.ip)},
 			{"physnet1", s(1), udpDgram(t, sgOut.mac, sgA.mac, sgOut.ip, sgA.ip, 67, 68, 64, 300)},

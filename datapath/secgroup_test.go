@@ -123,8 +123,18 @@ func TestSecurityGroupDefault(t *testing.T) {
 	l.passes("outside's reply", sgOut, sgA, echo(t, sgOut.mac, sgA.mac, sgOut.ip, sgA.ip, 64, 7, 1, true))
 	l.passes("a's TCP SYN out", sgA, sgOut, tcpSeg(t, sgA.mac, sgOut.mac, sgA.ip, sgOut.ip, 40000, 443, true, false))
 	l.passes("SYN-ACK in", sgOut, sgA, tcpSeg(t, sgOut.mac, sgA.mac, sgOut.ip, sgA.ip, 443, 40000, true, true))
-	// A TCP segment of no connection is INVALID (no loose pickup here).
-	l.dropped("mid-stream ACK in", sgOut, tcpSeg(t, sgOut.mac, sgA.mac, sgOut.ip, sgA.ip, 443, 40001, false, true), SGInvalid, sgA)
+	// A TCP segment of no connection is NEW, as with Linux's loose
+	// pickup, and matched against the rules: none lets it in...
+	l.dropped("mid-stream ACK in", sgOut, tcpSeg(t, sgOut.mac, sgA.mac, sgOut.ip, sgA.ip, 443, 40001, false, true), SGNoRule, sgA)
+	// ... while one a rule allows picks the connection up (after a
+	// restart of the node, say): the VM's next segment out, then the
+	// peer's, pass.
+	l.passes("mid-stream ACK out", sgA, sgOut, tcpSeg(t, sgA.mac, sgOut.mac, sgA.ip, sgOut.ip, 40001, 443, false, true))
+	l.passes("the peer's next segment", sgOut, sgA, tcpSeg(t, sgOut.mac, sgA.mac, sgOut.ip, sgA.ip, 443, 40001, false, true))
+	// What no state allows stays INVALID: a TCP segment with SYN and FIN.
+	synfin := tcpSeg(t, sgOut.mac, sgA.mac, sgOut.ip, sgA.ip, 443, 40002, true, false)
+	synfin[14+20+13] |= 0x01
+	l.dropped("SYN+FIN", sgOut, synfin, SGInvalid, sgA)
 	// The unfiltered port takes anything.
 	l.passes("outside -> open", sgOut, sgOpen, udpTo(t, sgOut, sgOpen, 4000, 53))
 }

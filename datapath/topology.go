@@ -71,6 +71,9 @@ func SpecFromView(v *configs.NodeView) (*Spec, error) {
 		s.Ports = append(s.Ports, ps)
 	}
 	s.Routers = routerSpecs(v)
+	if len(s.Routers) >= PortZoneBase {
+		return nil, fmt.Errorf("node %s: %d routers, more than conntrack zones for them (%d)", s.Node, len(s.Routers), PortZoneBase-1)
+	}
 	s.ConntrackMax = v.Node.ConntrackMax
 	return s, nil
 }

@@ -22,6 +22,9 @@ func securitySpecs(v *configs.NodeView) ([]*SecuritySpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("port %s: security groups: %w", p.Name, err)
 		}
+		if PortZoneBase+k > 0xffff {
+			return nil, fmt.Errorf("port %s: more ports than conntrack zones (%d at most on a node)", p.Name, 0x10000-PortZoneBase)
+		}
 		s := &SecuritySpec{Zone: uint16(PortZoneBase + k), Stateful: true, Rules: set}
 		for i, g := range p.SecurityGroups {
 			s.Groups = append(s.Groups, g.Name)
@@ -35,10 +38,14 @@ func securitySpecs(v *configs.NodeView) ([]*SecuritySpec, error) {
 		}
 		if len(p.IPv4()) == 0 {
 			// No fixed address: one leased from an allocation pool (a
-			// neutrino extension) may be any of the subnet's.
+			// neutrino extension) may be any of the pool's, none of the
+			// rest of the subnet (the gateway, the DHCP server, fixed
+			// IPs of other ports).
 			for _, sn := range p.Network.Subnets {
-				if sn.EnableDHCP && sn.AllocationPool != nil && sn.CIDR.Addr().Is4() {
-					s.Pairs = append(s.Pairs, AddressPair{MAC: mac, Prefix: sn.CIDR})
+				if ap := sn.AllocationPool; sn.EnableDHCP && ap != nil && ap.Start.Is4() {
+					for _, pr := range rangePrefixes(ap.Start, ap.End) {
+						s.Pairs = append(s.Pairs, AddressPair{MAC: mac, Prefix: pr})
+					}
 				}
 			}
 		}
@@ -48,4 +55,38 @@ func securitySpecs(v *configs.NodeView) ([]*SecuritySpec, error) {
 		out[k] = s
 	}
 	return out, nil
+}
+
+// rangePrefixes returns the fewest prefixes that cover the IPv4 addresses
+// from a to b, both included.
+func rangePrefixes(a, b netip.Addr) []netip.Prefix {
+	lo, hi := u32(a), u32(b)
+	var out []netip.Prefix
+	for lo <= hi {
+		bits := 32
+		// The largest block that starts at lo and ends by hi.
+		for bits > 0 {
+			size := uint64(1) << (32 - (bits - 1))
+			if uint64(lo)%size != 0 || uint64(lo)+size-1 > uint64(hi) {
+				break
+			}
+			bits--
+		}
+		out = append(out, netip.PrefixFrom(addr4(lo), bits))
+		next := uint64(lo) + uint64(1)<<(32-bits)
+		if next > 0xffffffff {
+			break
+		}
+		lo = uint32(next)
+	}
+	return out
+}
+
+func u32(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func addr4(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }

@@ -40,7 +40,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		{"src", "s", "conntrack: connections whose original source is `ADDR`"},
 		{"dst", "d", "conntrack: connections whose original destination is `ADDR`"},
 		{"addr", "", "conntrack: connections with `ADDR` in either direction (a floating IP, a SNAT address)"},
-		{"zone", "w", "conntrack: connections in zone `N` (a router's, see show routers)"},
+		{"zone", "w", "conntrack: connections in zone `N` (a router's, see show routers, or a filtered port's, see show security-groups)"},
 	} {
 		set := func(v string) error {
 			filters = append(filters, f.name+"="+v)

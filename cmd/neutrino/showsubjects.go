@@ -19,7 +19,7 @@ var showSubjects = []showSubject{
 	withArgs(listOf("routers", "each router (qrouter): its qr- and qg- ports, floating IPs and counters (ROUTER: one router)", routerRows), "[ROUTER]", 1),
 	withArgs(listOf("routes", "a router's FIB, like ip route in its qrouter namespace (ROUTER: one router's)", routeRows), "[ROUTER]", 1),
 	withArgs(listOf("neighbors", "the routers' ARP caches, like ip neigh (ROUTER: one router's)", neighborRows), "[ROUTER]", 1),
-	listOf("conntrack", "the routers' connections in conntrack -L's words; filter with --src, --dst, --addr, --zone; --count counts them", conntrackRows),
+	listOf("conntrack", "the routers' and the filtered ports' connections in conntrack -L's words; filter with --src, --dst, --addr, --zone; --count counts them", conntrackRows),
 	valueOf("nat", "floating IPs and the SNAT/DNAT bindings in the connection table", printNAT),
 	valueOf("tunnels", "br-tun: the remote VTEPs (Neutron's vxlan- tunnel ports) with frames and bytes each way, and each vxlan network's VNI, local VLAN and flood list", printTunnels),
 	withArgs(listOf("security-groups", "each filtered port's chains, fixed rules and group rules with packet and byte counters, like iptables -nvL (PORT: one port's)", sgRows), "[PORT]", 1),

@@ -80,6 +80,11 @@ func (e *Endpoint) ReadBatch(bufs []*packet.Buffer) (int, error) {
 			ds[i] = udp.Datagram{Buf: b}
 		}
 		k, err := e.t.ReadBatch(ds)
+		// The transport may have reordered ds (udp drops a datagram by
+		// swapping it back): bufs follows it, a permutation of itself.
+		for i := range ds {
+			bufs[i] = ds[i].Buf
+		}
 		n := 0
 		for i := 0; i < k; i++ {
 			b := bufs[i]

@@ -50,9 +50,6 @@ func (t *Topology) unimplemented(node *Node) []string {
 	}
 
 	for _, n := range t.Networks {
-		if n.Type == VXLAN && present(n) {
-			add(&n.Source, n.Path, "vxlan networks are not implemented yet (no br-tun, no VTEP for VNI %d): ports on it switch locally only, nothing leaves the node", n.Segment)
-		}
 		for _, s := range n.Subnets {
 			if s.EnableDHCP && s.CIDR.Addr().Is6() && present(n) {
 				add(&s.Source, s.Path, "DHCPv6 and router advertisements are not implemented yet; nothing hands out addresses on this IPv6 subnet (DHCP serves IPv4 subnets only)")

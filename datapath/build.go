@@ -20,6 +20,9 @@ import (
 //	portIn i output 1 (VM ports)    -> the DHCP port of i's network
 //	portIn i output 1+k (uplinks)   -> the DHCP port of the k-th network it carries that has one
 //	DHCP port output i              -> device i's output queue
+//	br-int output t (the tunnel)    -> br-tun, whose output 0 is device
+//	                                   t's queue (VXLAN), output 1 br-int
+//	                                   input t (ARP responder replies)
 //
 // A VM port with security groups gets a filter: portIn i calls its egress
 // side before anything else, and every wire above that leads to device
@@ -44,6 +47,15 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 		}
 	}
 	br := &bridge{n: n, out: devices}
+	// br-tun sits between br-int and the tunnel port, both ways.
+	var tun *brtun
+	for i, p := range n.ports {
+		if p.spec.Kind == PortTunnel && p.spec.Tunnel != nil {
+			tun = n.newBrtun(i, p.spec.Tunnel, br)
+			devices[i] = target{elem: tun}
+		}
+	}
+	g.brtun = tun
 
 	dhcpOf := map[uint16]*dhcpPort{} // by lvid
 	var dhcps []*dhcpPort
@@ -92,6 +104,9 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 			add(f, []target{deviceTarget(i)})
 		}
 	}
+	if tun != nil {
+		add(tun, []target{deviceTarget(tun.dev), {elem: br, port: uint16(tun.dev)}})
+	}
 	for i, p := range n.ports {
 		e := &portIn{p: p, out: []target{{elem: br, port: uint16(i)}}, fw: filters[i]}
 		if stormOn {
@@ -110,6 +125,9 @@ func (n *Node) buildGraph(membership l2switch.Membership, storm ratelimit.Bucket
 					e.out = append(e.out, target{elem: d})
 				}
 			}
+		}
+		if p.spec.Kind == PortTunnel {
+			e.tun = tun
 		}
 		e.intercepts = e.dhcp != nil || len(e.uplinkDHCP) > 0
 		e.br, _ = e.out[portInToBridge].elem.(*bridge)

@@ -27,6 +27,7 @@ type portIn struct {
 	uplinkDHCP []*dhcpPort
 	intercepts bool      // dhcp or uplinkDHCP is set
 	fw         *sgFilter // VM ports with security groups: egress filtering, before anything else
+	tun        *brtun    // the tunnel port: br-tun's tables 4 and 10
 	br         *bridge   // out[portInToBridge]'s element when it is br-int (always, today)
 }
 
@@ -60,6 +61,26 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 	lvid := p.spec.LVID
 	vid := l.TCI & header.MaxVID
 	switch {
+	case e.tun != nil:
+		// From the tunnels (br-tun tables 4 and 10): the VNI's local
+		// VLAN; the sender's VTEP learns the source MAC.
+		t := b.Meta.Tunnel
+		if t.VTEP == 0 {
+			e.drop(w, b, ReasonUnknownVTEP)
+			return
+		}
+		if lvid = e.tun.tunnelLVID(t.VNI); lvid == 0 {
+			e.drop(w, b, ReasonUnknownVNI)
+			return
+		}
+		if tagged {
+			e.drop(w, b, ReasonDoubleTagged)
+			return
+		}
+		e.tun.learn(w, lvid, [6]byte(b.Data()[6:12]), t.VTEP, b.Len())
+		if tr != nil {
+			tr.Addf(p.element(), "classify", "vni %d from vtep %s -> local vlan %d", t.VNI, e.tun.vtepAddr(t.VTEP), lvid)
+		}
 	case p.trunk != nil:
 		var ok bool
 		if lvid, ok = p.trunk.Ingress(tagged, vid); !ok {

@@ -39,6 +39,8 @@ type graph struct {
 	// filters are the ports' security group filters, by device port (nil:
 	// none), for `show`.
 	filters []*sgFilter
+	// brtun is br-tun, nil when the node has no vxlan network.
+	brtun *brtun
 }
 
 // maxHops bounds how many elements one frame passes; a frame that would

@@ -36,6 +36,11 @@ type FDBEntry struct {
 	Network string        `json:"network"`
 	MAC     string        `json:"mac"`
 	Age     time.Duration `json:"age_ns"`
+	// Entries on the tunnel port: the remote VTEP the MAC is behind, and
+	// how br-tun knows (l2pop: from the topology; learned: from the
+	// tunnel, table 10; flood: not known, flooded).
+	VTEP   string `json:"vtep,omitempty"`
+	Source string `json:"source,omitempty"`
 }
 
 // Ports describes the node's ports in topology order.
@@ -116,13 +121,17 @@ func (n *Node) EachFDB(yield func(FDBEntry) bool) {
 }
 
 func (n *Node) fdbEntry(e l2switch.Entry) FDBEntry {
-	return FDBEntry{
+	f := FDBEntry{
 		Port:    n.bridgePortName(e.Port),
 		LVID:    e.LVID,
 		Network: n.networkName(e.LVID),
 		MAC:     macString(e.MAC),
 		Age:     e.Age,
 	}
+	if t := n.g.Load().brtun; t != nil && int(e.Port) == t.dev {
+		f.VTEP, f.Source = t.where(e.LVID, e.MAC, n.clock.Now())
+	}
+	return f
 }
 
 func macString(m [6]byte) string { return net.HardwareAddr(m[:]).String() }

@@ -135,7 +135,13 @@ func New(spec *Spec, opts Options) (*Node, error) {
 			mtu = em
 		}
 		p.maxFrame = mtu + header.EthernetLen
-		if ps.Kind == PortUplink {
+		switch {
+		case ps.Kind == PortTunnel:
+			for _, tn := range ps.Tunnel.Networks {
+				membership[p.id] = append(membership[p.id], tn.LVID)
+			}
+			n.sw.SetUnlimited(p.id) // every remote port's MAC is behind it
+		case ps.Kind == PortUplink:
 			trunk, err := l2switch.NewTrunk(ps.Untagged, ps.Tags)
 			if err != nil {
 				return nil, errors.Join(fmt.Errorf("uplink %s: %w", ps.Name, err), ep.Close(), n.Close())
@@ -144,14 +150,18 @@ func New(spec *Spec, opts Options) (*Node, error) {
 			membership[p.id] = uplinkVLANs(ps)
 			// Any number of hosts may sit behind a physical network.
 			n.sw.SetUnlimited(p.id)
-		} else {
+		default:
 			membership[p.id] = []uint16{ps.LVID}
 		}
 		n.ports = append(n.ports, p)
-		if ps.Kind == PortUplink {
+		switch ps.Kind {
+		case PortTunnel:
+			n.log.Info("tunnel up", "name", ps.Name, "local", ps.Tunnel.Local, "port", ps.Tunnel.Port,
+				"vteps", len(ps.Tunnel.VTEPs), "networks", len(ps.Tunnel.Networks), "mtu", mtu)
+		case PortUplink:
 			n.log.Info("uplink up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
 				"networks", n.uplinkVLANs(ps), "mtu", mtu)
-		} else {
+		default:
 			n.log.Info("port up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
 				"mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
 		}

@@ -1,19 +1,31 @@
 package datapath
 
 import (
+	"fmt"
 	"log/slog"
 
 	"neutrino/link"
 	"neutrino/link/afpacket"
 	"neutrino/link/nstap"
 	"neutrino/link/tap"
+	"neutrino/link/udp"
+	"neutrino/link/vxlan"
 )
 
 // DeviceOpener opens ports' devices on the system: a TAP device for
 // attach: tap (created with the port's MAC and MTU unless it exists; the
-// log says which), an AF_PACKET socket for attach: existing.
+// log says which), an AF_PACKET socket for attach: existing, the VXLAN
+// underlay socket for the tunnel port.
 func DeviceOpener(log *slog.Logger) Opener {
 	return func(ps PortSpec) (link.Endpoint, error) {
+		if ps.Kind == PortTunnel {
+			t := ps.Tunnel
+			u, err := udp.Open(t.Local, udp.Options{Port: int(t.Port)})
+			if err != nil {
+				return nil, fmt.Errorf("VXLAN underlay on %s port %d: %w", t.Local, t.Port, err)
+			}
+			return vxlan.New(ps.Name, u, t.VTEPs, t.Port, ps.MTU), nil
+		}
 		switch ps.Attach {
 		case AttachExisting:
 			return afpacket.Open(afpacket.Config{Interface: ps.Device, Logger: log})

@@ -22,6 +22,9 @@ const (
 	ReasonTxError                                                    // the egress endpoint refused the frame
 	ReasonHopLimit                                                   // passed more elements than a frame may (a loop in the graph)
 	ReasonNoBuffer                                                   // the worker's buffer pool is empty (a copy or a reply could not be made)
+	ReasonUnknownVNI                                                 // a VXLAN frame whose VNI is no network of the node (br-tun table 4)
+	ReasonUnknownVTEP                                                // a VXLAN frame from an underlay address that is no node of the topology
+	ReasonNoVTEP                                                     // a frame for a vxlan network no other node has (an empty flood list)
 	NumReasons
 )
 
@@ -39,6 +42,9 @@ var reasonNames = [NumReasons]string{
 	ReasonTxError:        "tx_error",
 	ReasonHopLimit:       "hop_limit",
 	ReasonNoBuffer:       "no_buffer",
+	ReasonUnknownVNI:     "unknown_vni",
+	ReasonUnknownVTEP:    "unknown_vtep",
+	ReasonNoVTEP:         "no_vtep",
 }
 
 func init() {

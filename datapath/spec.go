@@ -19,11 +19,17 @@ const (
 	// PortUplink is a physical bridge's interface, where flat and vlan
 	// networks leave the node.
 	PortUplink
+	// PortTunnel is the node's VXLAN endpoint: br-tun's tunnel ports to
+	// every other node, behind one underlay socket (PortSpec.Tunnel).
+	PortTunnel
 )
 
 func (k PortKind) String() string {
-	if k == PortUplink {
+	switch k {
+	case PortUplink:
 		return "uplink"
+	case PortTunnel:
+		return "tunnel"
 	}
 	return "port"
 }
@@ -69,6 +75,8 @@ type PortSpec struct {
 	// Security is the port's filtering, nil when it has none (no port
 	// security, or not a VM port).
 	Security *SecuritySpec
+	// Tunnel is br-tun, for the tunnel port.
+	Tunnel *TunnelSpec
 	// Netns is the namespace an attach: netns port gets, nil otherwise.
 	Netns *nstap.Plan
 

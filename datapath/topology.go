@@ -59,6 +59,17 @@ func SpecFromView(v *configs.NodeView) (*Spec, error) {
 		}
 		s.Ports = append(s.Ports, ps)
 	}
+	if t := tunnelSpec(v); t != nil {
+		ps := PortSpec{
+			Name: "br-tun", Kind: PortTunnel, Device: fmt.Sprintf("vxlan %s:%d", t.Local, t.Port), Tunnel: t,
+		}
+		for _, nn := range v.Networks {
+			if nn.Type == configs.VXLAN {
+				ps.MTU = max(ps.MTU, nn.MTU)
+			}
+		}
+		s.Ports = append(s.Ports, ps)
+	}
 	s.Routers = routerSpecs(v)
 	if len(s.Routers) >= PortZoneBase {
 		return nil, fmt.Errorf("node %s: %d routers, more than conntrack zones for them (%d)", s.Node, len(s.Routers), PortZoneBase-1)

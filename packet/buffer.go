@@ -32,6 +32,17 @@ type Meta struct {
 	Shared bool
 	LVID   uint16 // local VLAN of the frame inside the node, 0 until classified
 	Trace  *Trace // non-nil when the frame is traced
+	// Tunnel is where a frame read from a VXLAN tunnel came from, or
+	// where one written to it goes.
+	Tunnel Tunnel
+}
+
+// Tunnel is a frame's VXLAN tunnel: its VNI and its remote VTEP, 1 + the
+// VTEP's index in the tunnel endpoint's list (0: none, or a sender that
+// is no VTEP of the topology).
+type Tunnel struct {
+	VNI  uint32
+	VTEP uint16
 }
 
 // NewBuffer returns a buffer that holds frames of up to size bytes after

@@ -56,3 +56,15 @@ func writeARP(buf []byte, dst, src [6]byte, op uint16, sha [6]byte, spa [4]byte,
 	a.SetTHA(tha)
 	a.SetTPA(tpa)
 }
+
+// BuildReply writes into buf the ARP reply that says ip is at mac, to the
+// asker (toMAC, toIP), as an ARP responder turns a request around (br-tun's
+// table 21). It returns the frame's length, or 0 when buf is shorter than
+// ARPFrameLen.
+func BuildReply(buf []byte, mac [6]byte, ip [4]byte, toMAC [6]byte, toIP [4]byte) int {
+	if len(buf) < ARPFrameLen {
+		return 0
+	}
+	writeARP(buf, toMAC, mac, header.ARPReply, mac, ip, toMAC, toIP)
+	return ARPFrameLen
+}

@@ -98,15 +98,16 @@ func (n *netnsNode) Output() string {
 	return n.out.String()
 }
 
-// startNetnsNode runs `neutrino run --socket S --state-dir D [TOPOLOGY]` in
-// namespace sw (the embedded default topology when topology is ""). The
-// node is killed when the test ends if it still runs.
-func startNetnsNode(t *testing.T, bin, topology string, sw *netnstest.NS) *netnsNode {
+// startNetnsNode runs `neutrino run --socket S --state-dir D [RUNARGS]
+// [TOPOLOGY]` in namespace sw (the embedded default topology when
+// topology is ""). The node is killed when the test ends if it still runs.
+func startNetnsNode(t *testing.T, bin, topology string, sw *netnstest.NS, runArgs ...string) *netnsNode {
 	t.Helper()
 	dir := t.TempDir()
 	n := &netnsNode{socket: filepath.Join(dir, "node.sock"), done: make(chan struct{})}
 	args := []string{"--net=" + filepath.Join(netnsDir, sw.Name), "--", bin, "run",
 		"--socket", n.socket, "--state-dir", filepath.Join(dir, "state")}
+	args = append(args, runArgs...)
 	if topology != "" {
 		topo := filepath.Join(dir, "topology.yaml")
 		if err := os.WriteFile(topo, []byte(topology), 0o644); err != nil {

@@ -202,6 +202,13 @@ func showHandlers(n *datapath.Node) map[string]control.Handler {
 		"ports":    func() (any, error) { return n.Ports(), nil },
 		"counters": func() (any, error) { return n.Counters(), nil },
 		"nat":      func() (any, error) { return n.NAT(), nil },
+		"tunnels": func() (any, error) {
+			t, ok := n.Tunnels()
+			if !ok {
+				return nil, fmt.Errorf("this node has no vxlan network: no tunnels")
+			}
+			return t, nil
+		},
 	}
 }
 

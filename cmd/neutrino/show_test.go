@@ -17,7 +17,7 @@ import (
 )
 
 func TestShowArguments(t *testing.T) {
-	say := "say what to show: ports, fdb, counters, leases, routers, routes, neighbors, conntrack, nat, security-groups (see neutrino show -h)\n"
+	say := "say what to show: ports, fdb, counters, leases, routers, routes, neighbors, conntrack, nat, tunnels, security-groups (see neutrino show -h)\n"
 	tests := []struct {
 		name string
 		args []string

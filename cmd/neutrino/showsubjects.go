@@ -21,6 +21,7 @@ var showSubjects = []showSubject{
 	withArgs(listOf("neighbors", "the routers' ARP caches, like ip neigh (ROUTER: one router's)", neighborRows), "[ROUTER]", 1),
 	listOf("conntrack", "the routers' and the filtered ports' connections in conntrack -L's words; filter with --src, --dst, --addr, --zone; --count counts them", conntrackRows),
 	valueOf("nat", "floating IPs and the SNAT/DNAT bindings in the connection table", printNAT),
+	valueOf("tunnels", "br-tun: the remote VTEPs (Neutron's vxlan- tunnel ports) with frames and bytes each way, and each vxlan network's VNI, local VLAN and flood list", printTunnels),
 	withArgs(listOf("security-groups", "each filtered port's chains, fixed rules and group rules with packet and byte counters, like iptables -nvL (PORT: one port's)", sgRows), "[PORT]", 1),
 }
 

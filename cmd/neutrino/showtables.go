@@ -33,16 +33,28 @@ var portRows = rows[datapath.PortInfo]{
 // printed as they arrive, in columns of fixed width (a longer name shifts
 // its row).
 var fdbRows = rows[datapath.FDBEntry]{
-	head: func(w io.Writer) { fmt.Fprintf(w, fdbFormat, "PORT", "VLAN", "NETWORK", "MAC", "AGE") },
+	head: func(w io.Writer) { fdbRow(w, "PORT", "VLAN", "NETWORK", "MAC", "AGE", "") },
 	row: func(w io.Writer, e datapath.FDBEntry) {
-		fmt.Fprintf(w, fdbFormat, e.Port, fmt.Sprint(e.LVID), e.Network, e.MAC, fmt.Sprint(int(e.Age/time.Second)))
+		where := ""
+		switch {
+		case e.VTEP != "":
+			where = "vtep " + e.VTEP + " (" + e.Source + ")"
+		case e.Source != "":
+			where = e.Source
+		}
+		fdbRow(w, e.Port, fmt.Sprint(e.LVID), e.Network, e.MAC, fmt.Sprint(int(e.Age/time.Second)), where)
 	},
 	foot: func(w io.Writer, n int) { fmt.Fprintf(w, "%d entries\n", n) },
 }
 
 // fdbFormat: port and network names of up to 15 characters (a Linux
-// interface name's maximum), a VLAN, a MAC, the age in seconds.
-const fdbFormat = "%-15s  %4s  %-15s  %-17s  %s\n"
+// interface name's maximum), a VLAN, a MAC, the age in seconds, and for
+// MACs behind the tunnels their VTEP.
+const fdbFormat = "%-15s  %4s  %-15s  %-17s  %-5s  %s"
+
+func fdbRow(w io.Writer, cols ...any) {
+	fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf(fdbFormat, cols...), " "))
+}
 
 func printCounters(w io.Writer, c datapath.Counters) {
 	tw := newTable(w)

@@ -1,0 +1,131 @@
+package vxlan
+
+import (
+	"net/netip"
+	"sync"
+
+	"neutrino/link"
+	"neutrino/link/udp"
+)
+
+// Fabric is an in-memory underlay for tests: Transports on it, each at
+// an address, exchange UDP payloads by destination address, as hosts on
+// one IP network would. A datagram to an address with no Transport is
+// lost; Sent records every datagram written, for inspection.
+type Fabric struct {
+	mu    sync.Mutex
+	ports map[netip.Addr]*fabricPort
+	sent  []Sent
+}
+
+// Sent is a datagram written on a Fabric.
+type Sent struct {
+	From, To netip.AddrPort
+	Flow     uint32
+	Payload  []byte
+}
+
+// NewFabric returns an empty fabric.
+func NewFabric() *Fabric { return &Fabric{ports: map[netip.Addr]*fabricPort{}} }
+
+// Transport returns the transport at address a, sending from source port
+// sport.
+func (f *Fabric) Transport(a netip.Addr, sport uint16) Transport {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := &fabricPort{f: f, addr: netip.AddrPortFrom(a, sport)}
+	p.cond = sync.NewCond(&p.mu)
+	f.ports[a] = p
+	return p
+}
+
+// Inject delivers payload to the transport at to as if from from.
+func (f *Fabric) Inject(from, to netip.AddrPort, payload []byte) {
+	f.mu.Lock()
+	p := f.ports[to.Addr()]
+	f.mu.Unlock()
+	if p != nil {
+		p.deliver(from, payload)
+	}
+}
+
+// Sent returns what was written so far.
+func (f *Fabric) Sent() []Sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Sent(nil), f.sent...)
+}
+
+type fabricPort struct {
+	f    *Fabric
+	addr netip.AddrPort
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []Sent
+	closed bool
+}
+
+func (p *fabricPort) deliver(from netip.AddrPort, payload []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.queue = append(p.queue, Sent{From: from, To: p.addr, Payload: append([]byte(nil), payload...)})
+		p.cond.Broadcast()
+	}
+}
+
+func (p *fabricPort) ReadBatch(ds []udp.Datagram) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.queue) == 0 && !p.closed {
+		p.cond.Wait()
+	}
+	if p.closed {
+		return 0, link.ErrClosed
+	}
+	n := 0
+	for n < len(ds) && len(p.queue) > 0 {
+		s := p.queue[0]
+		p.queue = p.queue[1:]
+		ds[n].Buf.SetData(s.Payload)
+		ds[n].Peer = s.From
+		n++
+	}
+	return n, nil
+}
+
+func (p *fabricPort) WriteBatch(ds []udp.Datagram) (int, error) {
+	for _, d := range ds {
+		s := Sent{From: p.addr, To: d.Peer, Flow: d.Flow, Payload: append([]byte(nil), d.Buf.Data()...)}
+		p.f.mu.Lock()
+		p.f.sent = append(p.f.sent, s)
+		to := p.f.ports[d.Peer.Addr()]
+		p.f.mu.Unlock()
+		if to != nil {
+			to.deliver(p.addr, s.Payload)
+		}
+	}
+	return len(ds), nil
+}
+
+func (p *fabricPort) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	p.cond.Broadcast()
+	return nil
+}
+
+// Pending returns how many datagrams wait to be read at address a.
+func (f *Fabric) Pending(a netip.Addr) int {
+	f.mu.Lock()
+	p := f.ports[a]
+	f.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queue)
+}

@@ -57,6 +57,10 @@ type Node struct {
 	ct     *conntrack.Table // the routers' and the security groups' connections, a zone each
 	// filterGen numbers the security group filters built (sgFilter.gen).
 	filterGen atomic.Uint32
+	// captures are the live captures (nil: none), changed under
+	// captureMu.
+	captures  atomic.Pointer[captureSet]
+	captureMu sync.Mutex
 	g         atomic.Pointer[graph]
 	clock     clock.Clock
 	log       *slog.Logger

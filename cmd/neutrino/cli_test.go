@@ -17,7 +17,7 @@ func runCLI(args ...string) (int, string, string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "check", "replay", "show", "exec"} {
+	for _, cmd := range []string{"run", "check", "replay", "show", "exec", "capture"} {
 		t.Run(cmd, func(t *testing.T) {
 			code, out, errs := runCLI(cmd, "-h")
 			if code != 0 || errs != "" {
@@ -168,6 +168,9 @@ func TestExecArguments(t *testing.T) {
 		{"no port", []string{"exec"}, 2, "name one PORT"},
 		{"no command", []string{"exec", "vm1"}, 2, "no command: neutrino exec vm1 -- COMMAND"},
 		{"no command after --", []string{"exec", "vm1", "--"}, 2, "no command"},
+		{"capture: no port", []string{"capture"}, 2, "name one PORT"},
+		{"capture: bad count", []string{"capture", "vm1", "-c", "-1"}, 2, "want a count"},
+		{"capture: no node", []string{"capture", "--socket", sock, "vm1"}, 1, "none.sock"},
 		{"no node", []string{"exec", "--socket", sock, "vm1", "--", "true"}, 1, "none.sock"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"neutrino/control"
 	"neutrino/datapath"
@@ -140,6 +141,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctl.Handle("routes", routerList(n.Routes))
 	ctl.Handle("neighbors", routerList(n.Neighbors))
 	ctl.Handle("security-groups", namedList("port", n.SecurityGroups))
+	ctl.HandleLive("capture", captureHandler(ctx, n))
 
 	if *cpuprofile != "" {
 		stopProfile, err := startCPUProfile(*cpuprofile)
@@ -239,5 +241,40 @@ func namedList[T any](kind string, list func(name string) ([]T, error)) control.
 			}
 		}
 		return nil
+	}
+}
+
+// captureHandler answers capture PORT: the port, then its frames as they
+// pass, and a keepalive every 2 s of silence, until the client goes or
+// the node stops.
+func captureHandler(ctx context.Context, n *datapath.Node) control.StreamHandler {
+	return func(args []string, emit func(any) error) error {
+		if len(args) != 1 {
+			return fmt.Errorf("takes one port name, got %q", args)
+		}
+		c, err := n.StartCapture(args[0])
+		if err != nil {
+			return err
+		}
+		defer c.Stop()
+		if err := emit(captureItem{Port: c.Port, Kind: c.Kind}); err != nil {
+			return err
+		}
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case f := <-c.Frames():
+				if err := emit(captureItem{Time: f.Time, Out: f.Out, Data: f.Data, Dropped: c.Dropped()}); err != nil {
+					return err
+				}
+			case <-tick.C:
+				if err := emit(captureItem{Keepalive: true, Dropped: c.Dropped()}); err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return nil
+			}
+		}
 	}
 }

@@ -7,8 +7,8 @@ set -euo pipefail
 usage() {
 	cat <<'EOF'
 Usage: sudo bench/vxlan.sh [--only LIST] [--runs N] [--duration SECONDS]
-                           [--udp-len BYTES] [--veth-gro on|off] [--keep DIR]
-                           [-h|--help]
+                           [--udp-len BYTES] [--veth-gro on|off]
+                           [--cpuprofile PREFIX] [--keep DIR] [-h|--help]
 
 Two underlay namespaces joined by a veth pair (192.0.2.1/24, 192.0.2.2/24,
 MTU 1500) carry VNI 100 between two VMs (namespaces, 10.10.0.11/24 and
@@ -33,6 +33,8 @@ Options:
   --veth-gro on|off  GRO on the underlay veths, in both setups (default on:
                      without it a veth hands the receiving node single
                      datagrams, never trains)
+  --cpuprofile PREFIX  run the neutrino nodes with --cpuprofile, writing
+                     PREFIX.n1 and PREFIX.n2 (their whole runs)
   --keep DIR         copy iperf3 JSON, counters and logs to DIR
 Environment: DURATION, RUNS (same as the options), NEUTRINO_BIN (use this
   binary instead of building ./cmd/neutrino).
@@ -45,6 +47,7 @@ UDP_LEN=18
 VGRO=on
 ONLY="neutrino,kernel"
 KEEP=""
+PROFILE=""
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--only) ONLY=${2:?--only needs a list}; shift 2 ;;
@@ -57,6 +60,8 @@ while [[ $# -gt 0 ]]; do
 	--udp-len=*) UDP_LEN=${1#*=}; shift ;;
 	--veth-gro) VGRO=${2:?--veth-gro needs on or off}; shift 2 ;;
 	--veth-gro=*) VGRO=${1#*=}; shift ;;
+	--cpuprofile) PROFILE=${2:?--cpuprofile needs a file prefix}; shift 2 ;;
+	--cpuprofile=*) PROFILE=${1#*=}; shift ;;
 	--keep) KEEP=${2:?--keep needs a directory}; shift 2 ;;
 	--keep=*) KEEP=${1#*=}; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -74,6 +79,8 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 [[ $VGRO == on || $VGRO == off ]] || die "--veth-gro must be on or off, got '$VGRO'"
 [[ $UDP_LEN =~ ^[0-9]+$ ]] && ((UDP_LEN >= 16 && UDP_LEN <= 1422)) ||
 	die "--udp-len must be 16..1422, got '$UDP_LEN'"
+
+[[ -z $PROFILE ]] || PROFILE=$(realpath -m "$PROFILE")
 
 pick "$ONLY" setup neutrino kernel
 SETUPS=("${PICKED[@]}")
@@ -224,14 +231,16 @@ ports:
   - {name: vm1, node: n1, network: demo, attach: netns, netns: $VM1, mac: "fa:16:3e:00:10:01", fixed_ips: [$IP1]}
   - {name: vm2, node: n2, network: demo, attach: netns, netns: $VM2, mac: "fa:16:3e:00:10:02", fixed_ips: [$IP2]}
 EOF
-	local n pids=()
+	local n pids=() flags=()
 	for n in 1 2; do
 		local ns=$U1
 		((n == 2)) && ns=$U2
+		flags=()
+		[[ -z $PROFILE ]] || flags=(--cpuprofile "$PROFILE.n$n")
 		# nsenter, not ip netns exec: the namespaces neutrino creates for
 		# the VMs must be mounted where this shell sees them.
 		nsenter --net="/run/netns/$ns" timeout $((RUNS * (2 * DURATION + 60) + 120)) "$bin" run \
-			--socket "$tmp/n$n.sock" --state-dir "$tmp/state$n" --node "n$n" "$tmp/topology.yaml" \
+			--socket "$tmp/n$n.sock" --state-dir "$tmp/state$n" --node "n$n" "${flags[@]}" "$tmp/topology.yaml" \
 			>"$tmp/n$n.log" 2>&1 &
 		pids+=("$!")
 		PIDS+=("$!")

@@ -439,9 +439,10 @@ func FlowHash(f []byte) uint32 {
 // Close implements link.Endpoint.
 func (e *Endpoint) Close() error { return e.t.Close() }
 
-// LinkCounters implements link.Counter.
+// LinkCounters implements link.Counter: the endpoint's counters, and
+// the Transport's under "udp_" when it counts (a node's underlay does).
 func (e *Endpoint) LinkCounters() map[string]uint64 {
-	return map[string]uint64{
+	m := map[string]uint64{
 		"vxlan_rx_datagrams":    e.rxDatagrams.Load(),
 		"vxlan_rx_short":        e.rxShort.Load(),
 		"vxlan_rx_no_vni":       e.rxNoVNI.Load(),
@@ -453,4 +454,10 @@ func (e *Endpoint) LinkCounters() map[string]uint64 {
 		"vxlan_tx_no_vtep":      e.txNoVTEP.Load(),
 		"vxlan_tx_refused":      e.txBad.Load(),
 	}
+	if c, ok := e.t.(link.Counter); ok {
+		for k, v := range c.LinkCounters() {
+			m["udp_"+k] = v
+		}
+	}
+	return m
 }

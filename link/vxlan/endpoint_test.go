@@ -343,7 +343,9 @@ func TestReadTrainCoalesces(t *testing.T) {
 func TestReadDoesNotMerge(t *testing.T) {
 	r := &recorder{}
 	e := New("b", r, []netip.Addr{addrA}, 0, 1450)
-	seg := func(sport uint16, seq uint32, id uint16, psh bool) []byte { return tcpFrame(t, sport, seq, id, 1000, psh) }
+	seg := func(sport uint16, seq uint32, id uint16, psh bool) []byte {
+		return tcpFrame(t, sport, seq, id, 1000, psh)
+	}
 	fin := seg(1, 5000, 9, false)
 	fin[47] |= 0x01
 	fixTCP(fin)

@@ -61,6 +61,10 @@ type Node struct {
 	// captureMu.
 	captures  atomic.Pointer[captureSet]
 	captureMu sync.Mutex
+	// tracer is the dry-run worker of Trace, made on first use; traceMu
+	// serializes traces.
+	tracer  *Worker
+	traceMu sync.Mutex
 	g         atomic.Pointer[graph]
 	clock     clock.Clock
 	log       *slog.Logger

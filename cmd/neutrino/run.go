@@ -142,6 +142,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctl.Handle("neighbors", routerList(n.Neighbors))
 	ctl.Handle("security-groups", namedList("port", n.SecurityGroups))
 	ctl.HandleLive("capture", captureHandler(ctx, n))
+	ctl.HandleValue("trace", func(args []string) (any, error) {
+		if len(args) != 2 {
+			return nil, fmt.Errorf("takes PORT and FLOW, got %q", args)
+		}
+		return n.Trace(args[0], args[1])
+	})
 
 	if *cpuprofile != "" {
 		stopProfile, err := startCPUProfile(*cpuprofile)

@@ -65,10 +65,10 @@ type Node struct {
 	// serializes traces.
 	tracer  *Worker
 	traceMu sync.Mutex
-	g         atomic.Pointer[graph]
-	clock     clock.Clock
-	log       *slog.Logger
-	batch     int
+	g       atomic.Pointer[graph]
+	clock   clock.Clock
+	log     *slog.Logger
+	batch   int
 
 	workersMu sync.Mutex
 	workers   []*Worker // whose drop counters the node sums

@@ -37,6 +37,7 @@ type Verdict struct {
 	Reason Reason  // why INVALID
 	k0, k1 uint64  // the packet's tuple, packed (see Key)
 	init   uint64  // for a NEW packet without connection: the state word Commit creates
+	dry    bool    // TrackDry: decide, write nothing
 }
 
 // Key returns the packet's tuple (for an ICMP error, its addresses and
@@ -69,6 +70,16 @@ func NewVerdict(k Key, now int64) Verdict {
 // and writes at most the connection's timestamp, once a second. A NEW
 // packet creates nothing: Commit does, once the packet is accepted.
 func (t *Table) Track(frame []byte, l *header.Layout, zone uint16, now int64) (v Verdict) {
+	t.track(&v, frame, l, zone, now, t.loose)
+	return v
+}
+
+// TrackDry is Track that changes nothing: no state moves, no timestamp
+// is renewed, no connection ends, no counter counts. The verdict is the
+// one Track would give now (a trace's, which must leave the table as it
+// was).
+func (t *Table) TrackDry(frame []byte, l *header.Layout, zone uint16, now int64) (v Verdict) {
+	v.dry = true
 	t.track(&v, frame, l, zone, now, t.loose)
 	return v
 }
@@ -153,7 +164,9 @@ const (
 // invalid returns v as INVALID for reason r, counted in shard i.
 func (t *Table) invalid(v *Verdict, r Reason, i int) {
 	v.State, v.Reason = StateInvalid, r
-	t.shards[i].cnt.invalid[r].Add(1)
+	if !v.dry {
+		t.shards[i].cnt.invalid[r].Add(1)
+	}
 }
 
 // stripe returns the shard that counts invalid packets with packed tuple
@@ -232,19 +245,28 @@ func (t *Table) trackTCP(v *Verdict, flags uint8, ms int64, loose bool) {
 			hit(v, t, r, d, w)
 			return
 		case tcpKill:
+			if v.dry {
+				hit(v, t, r, d, w)
+				return
+			}
 			if !t.kill(c, w) {
 				continue
 			}
 			hit(v, t, r, d, w)
 			return
 		case tcpReopen:
+			if v.dry { // killed, the SYN would open a new connection
+				v.Conn, v.State = Ref{}, StateNew
+				v.init = packWord(ms, TCPSynSent, 0, classTCP, 0)
+				return
+			}
 			if !t.kill(c, w) {
 				continue
 			}
 			// Looked up again, the tuple now misses: a new connection.
 			continue
 		}
-		if store(c, w, nw, ms, step != tcpNoRenew) {
+		if v.dry || store(c, w, nw, ms, step != tcpNoRenew) {
 			hit(v, t, r, d, nw)
 			return
 		}
@@ -272,7 +294,7 @@ func (t *Table) trackSimple(v *Verdict, cl class, ms int64) {
 				nw |= fAssured
 			}
 		}
-		if update(t.connOf(r), w, nw, ms) {
+		if v.dry || update(t.connOf(r), w, nw, ms) {
 			hit(v, t, r, d, nw)
 			return
 		}
@@ -312,7 +334,7 @@ func (t *Table) trackEcho(v *Verdict, req bool, ms int64) {
 		if d == Reply {
 			nw |= fSeenReply
 		}
-		if update(t.connOf(r), w, nw, ms) {
+		if v.dry || update(t.connOf(r), w, nw, ms) {
 			hit(v, t, r, d, nw)
 			return
 		}

@@ -28,6 +28,7 @@ type ValueHandler func(args []string) (any, error)
 type answer interface {
 	item(v any) error
 	data(v any) error
+	flush() error
 }
 
 // command is a registered handler of either kind.
@@ -57,6 +58,20 @@ func plainCommand(h Handler) command {
 
 func streamCommand(h StreamHandler) command {
 	return func(args []string, a answer) error { return h(args, a.item) }
+}
+
+// liveCommand is streamCommand with each item sent as soon as it is
+// emitted, not when the buffer fills: for answers that trickle (a live
+// capture).
+func liveCommand(h StreamHandler) command {
+	return func(args []string, a answer) error {
+		return h(args, func(v any) error {
+			if err := a.item(v); err != nil {
+				return err
+			}
+			return a.flush()
+		})
+	}
 }
 
 // Seq answers a command without arguments with the values of seq, an item

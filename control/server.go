@@ -83,6 +83,20 @@ func (s *Server) Handle(name string, h StreamHandler) {
 	s.commands[name] = streamCommand(h)
 }
 
+// HandleLive is Handle for a command whose items trickle (a live
+// capture): each is sent as soon as it is emitted. Such a handler should
+// emit something every few seconds even when it has nothing to say (the
+// client drops a connection idle for Idle), and learns that the client
+// went away from emit's error.
+func (s *Server) HandleLive(name string, h StreamHandler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.commands == nil {
+		s.commands = map[string]command{}
+	}
+	s.commands[name] = liveCommand(h)
+}
+
 // HandleValue adds the command name that takes arguments and answers one
 // value, or replaces the command of that name. It is safe to call while
 // serving.
@@ -197,6 +211,13 @@ type writer struct {
 func (w *writer) item(v any) error { return w.write(itemFrame{Item: v}) }
 
 func (w *writer) data(v any) error { return w.write(dataFrame{Data: v}) }
+
+func (w *writer) flush() error {
+	if w.err == nil {
+		w.err = w.bw.Flush()
+	}
+	return w.err
+}
 
 func (w *writer) write(f any) error {
 	if w.err != nil {

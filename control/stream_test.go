@@ -239,3 +239,43 @@ func TestStreamBadAnswers(t *testing.T) {
 		})
 	}
 }
+
+// A live command's items reach the client as they are emitted, one at a
+// time, while the handler still runs.
+func TestHandleLive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.sock")
+	s, err := Listen(path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := make(chan struct{})
+	s.HandleLive("live", func(args []string, emit func(any) error) error {
+		for i := 0; i < 3; i++ {
+			if err := emit(i); err != nil {
+				return err
+			}
+			select {
+			case <-next: // the client saw item i
+			case <-time.After(5 * time.Second):
+				return errors.New("the client never saw the item")
+			}
+		}
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	n := 0
+	err = Stream(path, Request{Cmd: "live"}, func(v json.RawMessage, item bool) error {
+		if string(v) != fmt.Sprint(n) {
+			return fmt.Errorf("item %s, want %d", v, n)
+		}
+		n++
+		next <- struct{}{}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Errorf("live stream: %v after %d items", err, n)
+	}
+}

@@ -144,6 +144,13 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 	p := n.ports[in]
 	w.g = n.g.Load()
 	w.now = n.clock.Now()
+	if w.capt = n.captures.Load(); w.capt != nil && !w.dryRun {
+		if cs := w.capt.dev[in]; cs != nil {
+			for _, b := range bufs {
+				record(cs, b, w.now, false)
+			}
+		}
+	}
 	entry := w.g.entry[in]
 	var bytes uint64
 	for _, b := range bufs {

@@ -125,6 +125,13 @@ func (n *Node) egress(w *Worker, p *port, q []*packet.Buffer) {
 func (n *Node) write(w *Worker, p *port, ready []*packet.Buffer) {
 	for len(ready) > 0 {
 		k, err := p.ep.WriteBatch(ready)
+		if w.capt != nil {
+			if cs := w.capt.dev[int(p.id)]; cs != nil {
+				for _, b := range ready[:k] {
+					record(cs, b, w.now, true)
+				}
+			}
+		}
 		var bytes uint64
 		for _, b := range ready[:k] {
 			bytes += uint64(b.Len())

@@ -21,6 +21,11 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	eth := b.Data()
 	_ = eth[11] // one bounds check for the two addresses (Parse saw 14 bytes)
 	lvid := b.Meta.LVID
+	if w.capt != nil && !w.dryRun {
+		if cs := w.capt.bridge[int(in)]; cs != nil {
+			record(cs, b, w.now, true) // a router port sends it
+		}
+	}
 	dst, src := (*l2switch.MAC)(eth[0:6]), (*l2switch.MAC)(eth[6:12])
 	var d l2switch.Decision
 	if w.dryRun {

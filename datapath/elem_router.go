@@ -185,6 +185,11 @@ func (e *routerElem) isOwn(ip [4]byte) bool {
 
 func (e *routerElem) receive(w *Worker, in uint16, b *packet.Buffer) {
 	p := &e.ports[in]
+	if w.capt != nil && !w.dryRun {
+		if cs := w.capt.bridge[int(p.bport)]; cs != nil {
+			record(cs, b, w.now, false)
+		}
+	}
 	d := b.Data()
 	l := &b.Meta.Layout
 	if tr := b.Meta.Trace; tr != nil {

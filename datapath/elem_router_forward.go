@@ -50,7 +50,12 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	d := b.Data()
 	l := &b.Meta.Layout
 	tr := b.Meta.Trace
-	v := e.ct.Track(d, l, e.zone, w.now)
+	var v conntrack.Verdict
+	if w.dryRun {
+		v = e.ct.TrackDry(d, l, e.zone, w.now) // a trace changes no connection
+	} else {
+		v = e.ct.Track(d, l, e.zone, w.now)
+	}
 	k := v.Key()
 	cur := nat.AddrsOf(k)
 	want := cur

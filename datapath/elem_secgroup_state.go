@@ -23,7 +23,11 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 		return f.rule(w, b, dir, nil)
 	}
 	var v conntrack.Verdict
-	f.n.ct.TrackCached(&w.ctc, &v, d, l, f.zone, f.tag(d, dir), w.now)
+	if w.dryRun {
+		v = f.n.ct.TrackDry(d, l, f.zone, w.now) // a trace changes no connection
+	} else {
+		f.n.ct.TrackCached(&w.ctc, &v, d, l, f.zone, f.tag(d, dir), w.now)
+	}
 	tr := b.Meta.Trace
 	switch v.State {
 	case conntrack.StateEstablished, conntrack.StateRelated:

@@ -406,21 +406,17 @@ func (n *Node) NAT() NATInfo {
 			b.State = i.TCPState.String()
 		}
 		o, r := i.Orig, i.Reply
-		dnat := r.Src != o.Dst
-		snat := r.Dst != o.Src
-		switch {
-		case dnat && snat:
-			b.Kind = "hairpin"
+		b.Kind = natKind(&i)
+		switch b.Kind {
+		case "hairpin":
 			b.Inside = ep(o.Src, o.SPort, o.Proto)
 			b.Outside = ep(r.Dst, r.DPort, o.Proto)
 			b.Remote = ep(o.Dst, o.DPort, o.Proto) + " -> " + ep(r.Src, r.SPort, o.Proto)
-		case dnat:
-			b.Kind = "dnat"
+		case "dnat":
 			b.Inside = ep(r.Src, r.SPort, o.Proto)
 			b.Outside = ep(o.Dst, o.DPort, o.Proto)
 			b.Remote = ep(o.Src, o.SPort, o.Proto)
 		default:
-			b.Kind = "snat"
 			b.Inside = ep(o.Src, o.SPort, o.Proto)
 			b.Outside = ep(r.Dst, r.DPort, o.Proto)
 			b.Remote = ep(o.Dst, o.DPort, o.Proto)
@@ -434,3 +430,71 @@ func (n *Node) NAT() NATInfo {
 // maxNATBindings bounds the bindings `show nat` lists (the count of all is
 // `show conntrack --count`).
 const maxNATBindings = 10000
+
+// natKind says how a translated connection is translated: dnat (to a
+// floating IP's fixed address), snat (from a tenant to the gateway's or a
+// floating IP's address), or hairpin (both: a VM reaching a floating IP
+// from behind the same router).
+func natKind(i *conntrack.Info) string {
+	dnat := i.Reply.Src != i.Orig.Dst
+	snat := i.Reply.Dst != i.Orig.Src
+	switch {
+	case dnat && snat:
+		return "hairpin"
+	case dnat:
+		return "dnat"
+	}
+	return "snat"
+}
+
+// ConntrackSummary is the connection table at a glance: its counters,
+// the live connections by protocol and the routers' translations by
+// kind. It costs one pass over the table and builds no entry.
+type ConntrackSummary struct {
+	Stats     conntrack.Stats
+	Live      int // connections not timed out
+	TCP       int
+	UDP       int
+	ICMP      int
+	Other     int
+	Unreplied int
+	Assured   int
+	// NAT counts the translated connections by router and kind (snat,
+	// dnat, hairpin); every router of the node has an entry.
+	NAT map[string]map[string]int
+}
+
+// SummarizeConntrack walks the connection table once and counts.
+func (n *Node) SummarizeConntrack() ConntrackSummary {
+	s := ConntrackSummary{Stats: n.ct.Stats(), NAT: map[string]map[string]int{}}
+	byZone := map[uint16]map[string]int{}
+	for _, e := range n.g.Load().routers {
+		m := map[string]int{}
+		s.NAT[e.spec.Name] = m
+		byZone[e.zone] = m
+	}
+	n.ct.Each(n.clock.Now(), func(i conntrack.Info) bool {
+		s.Live++
+		switch i.Proto {
+		case 6:
+			s.TCP++
+		case 17:
+			s.UDP++
+		case 1:
+			s.ICMP++
+		default:
+			s.Other++
+		}
+		if !i.Replied {
+			s.Unreplied++
+		}
+		if i.Assured {
+			s.Assured++
+		}
+		if m := byZone[i.Zone]; m != nil && i.Reply != i.Orig.Invert() {
+			m[natKind(&i)]++
+		}
+		return true
+	})
+	return s
+}

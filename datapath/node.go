@@ -57,10 +57,18 @@ type Node struct {
 	ct     *conntrack.Table // the routers' and the security groups' connections, a zone each
 	// filterGen numbers the security group filters built (sgFilter.gen).
 	filterGen atomic.Uint32
-	g         atomic.Pointer[graph]
-	clock     clock.Clock
-	log       *slog.Logger
-	batch     int
+	// captures are the live captures (nil: none), changed under
+	// captureMu.
+	captures  atomic.Pointer[captureSet]
+	captureMu sync.Mutex
+	// tracer is the dry-run worker of Trace, made on first use; traceMu
+	// serializes traces.
+	tracer  *Worker
+	traceMu sync.Mutex
+	g       atomic.Pointer[graph]
+	clock   clock.Clock
+	log     *slog.Logger
+	batch   int
 
 	workersMu sync.Mutex
 	workers   []*Worker // whose drop counters the node sums

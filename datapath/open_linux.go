@@ -20,7 +20,10 @@ func DeviceOpener(log *slog.Logger) Opener {
 	return func(ps PortSpec) (link.Endpoint, error) {
 		if ps.Kind == PortTunnel {
 			t := ps.Tunnel
-			u, err := udp.Open(t.Local, udp.Options{Port: int(t.Port)})
+			// Trains both ways: the endpoint sends a super-frame's
+			// segments as one UDP GSO train and reads GRO trains (into
+			// buffers of its own, udp.MaxTrain bytes each).
+			u, err := udp.Open(t.Local, udp.Options{Port: int(t.Port), GSO: true, GRO: true, RecvBuffer: 16 << 20})
 			if err != nil {
 				return nil, fmt.Errorf("VXLAN underlay on %s port %d: %w", t.Local, t.Port, err)
 			}

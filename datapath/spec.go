@@ -77,6 +77,8 @@ type PortSpec struct {
 	Security *SecuritySpec
 	// Tunnel is br-tun, for the tunnel port.
 	Tunnel *TunnelSpec
+	// IPs are a VM port's fixed IPv4 addresses (what a trace starts from).
+	IPs []netip.Addr
 	// Netns is the namespace an attach: netns port gets, nil otherwise.
 	Netns *nstap.Plan
 

@@ -26,7 +26,7 @@ func SpecFromView(v *configs.NodeView) (*Spec, error) {
 		ps := PortSpec{
 			Name: p.Name, Kind: PortVM, Device: p.Device, MAC: p.MAC.HardwareAddr(),
 			MTU: p.Network.MTU, Network: p.Network.Name, LVID: v.LVID(p.Network),
-			PortSecurity: p.PortSecurity, Security: security[k],
+			PortSecurity: p.PortSecurity, Security: security[k], IPs: p.IPv4(),
 		}
 		switch p.Attach {
 		case configs.AttachExisting:

@@ -46,6 +46,7 @@ type Worker struct {
 
 	drops dropCounters
 	sg    []sgCounters // by device port: the fixed rules of its filter
+	capt  *captureSet  // the node's captures, loaded once per batch (nil: none)
 	// ctc answers conntrack hits that change nothing in the table (the
 	// security groups', twice a frame between two VMs of the node).
 	ctc conntrack.HitCache

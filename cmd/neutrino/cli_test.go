@@ -17,7 +17,7 @@ func runCLI(args ...string) (int, string, string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "check", "replay", "show", "exec"} {
+	for _, cmd := range []string{"run", "check", "replay", "show", "exec", "capture", "trace"} {
 		t.Run(cmd, func(t *testing.T) {
 			code, out, errs := runCLI(cmd, "-h")
 			if code != 0 || errs != "" {
@@ -168,6 +168,12 @@ func TestExecArguments(t *testing.T) {
 		{"no port", []string{"exec"}, 2, "name one PORT"},
 		{"no command", []string{"exec", "vm1"}, 2, "no command: neutrino exec vm1 -- COMMAND"},
 		{"no command after --", []string{"exec", "vm1", "--"}, 2, "no command"},
+		{"capture: no port", []string{"capture"}, 2, "name one PORT"},
+		{"trace: no flow", []string{"trace", "vm1"}, 2, "give PORT and FLOW"},
+		{"trace: bad flow", []string{"trace", "--offline", "../../configs/examples/seed002-router.yaml", "vm-81-12", "icmp,nw_dts=1"}, 1, `column 6: unknown field "nw_dts"`},
+		{"trace: unknown port", []string{"trace", "--offline", "../../configs/examples/seed002-router.yaml", "vm9", "icmp"}, 1, "ports: vm-91-14, vm-81-12, physnet1"},
+		{"capture: bad count", []string{"capture", "vm1", "-c", "-1"}, 2, "want a count"},
+		{"capture: no node", []string{"capture", "--socket", sock, "vm1"}, 1, "none.sock"},
 		{"no node", []string{"exec", "--socket", sock, "vm1", "--", "true"}, 1, "none.sock"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,5 +182,18 @@ func TestExecArguments(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr %q (want %q in it)", code, tc.code, errs, tc.want)
 			}
 		})
+	}
+}
+
+// trace --offline on the seed 002 example: the SNATed path, in a tree.
+func TestTraceOffline(t *testing.T) {
+	code, out, errs := runCLI("trace", "--offline", "../../configs/examples/seed002-router.yaml", "vm-81-12", "icmp,nw_dst=192.168.1.15")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"sg-vm-81-12", "qrouter-router1", "snat       81.1.180.12:", "-> 192.168.1.110", "uplink:physnet1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
 	}
 }

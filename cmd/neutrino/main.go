@@ -29,6 +29,8 @@ func init() {
 		{"replay", "run pcap captures through a node offline and write what leaves each port", cmdReplay},
 		{"show", "read a running node: " + strings.Join(subjectNames(), ", "), cmdShow},
 		{"exec", "run a command inside the namespace of an attach: netns port", cmdExec},
+		{"capture", "capture a port of a running node, as pcap or a line per frame", cmdCapture},
+		{"trace", "trace a synthetic frame (OVS flow syntax) through a running node, or a topology offline", cmdTrace},
 	}
 }
 

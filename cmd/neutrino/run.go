@@ -7,10 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"neutrino/control"
 	"neutrino/datapath"
@@ -38,19 +40,31 @@ directory that can't be written stops the node before it changes anything.
 While it runs, "neutrino show ports|fdb|counters|leases" reads it over the
 control socket. Broadcast and multicast frames from each port are limited
 to --storm-rate a second (storm control; the excess is counted as
-storm_control drops).`
+storm_control drops).
+
+With --metrics ADDR (host:port, or :port for every address) it serves the
+node's counters to Prometheus at http://ADDR/metrics, in the text format:
+per-port frames, bytes and drops, drops by stage and reason, the FDB,
+conntrack, NAT bindings, routers, DHCP leases and messages, tunnels and
+security group rules, all named neutrino_* with the node's name as label
+node. They are read from the counters the node keeps anyway, at each
+scrape. The address is bound before the node opens or creates anything:
+one that is in use or malformed stops it with nothing changed.`
 
 const runExample = `  sudo neutrino run                                   # the embedded default topology
   sudo neutrino exec vm1 -- ping -c 3 10.0.0.12       # (in another terminal)
   sudo neutrino run --node compute01 lab.yaml         # one node of a multi-node lab
-  sudo neutrino run --state-dir /tmp/lab lab.yaml     # leases kept in /tmp/lab/leases`
+  sudo neutrino run --state-dir /tmp/lab lab.yaml     # leases kept in /tmp/lab/leases
+  sudo neutrino run --metrics 127.0.0.1:9478          # Prometheus metrics; then:
+  curl -s http://127.0.0.1:9478/metrics | grep neutrino_port_rx_frames_total`
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "[--node NAME] [--socket PATH] [--state-dir DIR] [TOPOLOGY]", runAbout, runExample)
+	fs := newFlags("run", "[--node NAME] [--socket PATH] [--state-dir DIR] [--metrics ADDR] [TOPOLOGY]", runAbout, runExample)
 	node := fs.String("node", "", "the node of the topology to run (default: the only node)")
 	socket := fs.String("socket", "", "control socket path (default /run/neutrino/NODE.sock)")
 	stormRate := fs.Float64("storm-rate", datapath.DefaultStormRate, "broadcast and multicast frames a second each port may send into br-int; -1: no limit")
 	stateDir := fs.String("state-dir", "", "where the node keeps state across restarts: the DHCP lease file (default /var/lib/neutrino/NODE)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (host:port or :port; default: no metrics)")
 	verbose := fs.Bool("v", false, "log debug messages too")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
 	pos, err := parseInterspersed(fs, args)
@@ -82,6 +96,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if *stateDir == "" {
 		*stateDir = defaultStateDir(spec.Node)
+	}
+	// The metrics address before anything is opened or created: one in
+	// use (another node's, an exporter's) stops the node with nothing
+	// changed.
+	var metricsLn net.Listener
+	if *metricsAddr != "" {
+		metricsLn, err = listenMetrics(*metricsAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "neutrino run: %v\n", err)
+			return 1
+		}
+		defer metricsLn.Close()
 	}
 	// The state directory before anything is created: one that can't be
 	// written stops the node with nothing changed.
@@ -140,6 +166,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctl.Handle("routes", routerList(n.Routes))
 	ctl.Handle("neighbors", routerList(n.Neighbors))
 	ctl.Handle("security-groups", namedList("port", n.SecurityGroups))
+	ctl.HandleLive("capture", captureHandler(ctx, n))
+	ctl.HandleValue("trace", func(args []string) (any, error) {
+		if len(args) != 2 {
+			return nil, fmt.Errorf("takes PORT and FLOW, got %q", args)
+		}
+		return n.Trace(args[0], args[1])
+	})
 
 	if *cpuprofile != "" {
 		stopProfile, err := startCPUProfile(*cpuprofile)
@@ -157,9 +190,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		ctl.Serve(ctx)
 		close(served)
 	}()
+	metricsServed := make(chan struct{})
+	if metricsLn != nil {
+		go func() {
+			serveMetrics(ctx, metricsLn, n, spec.Node, log)
+			close(metricsServed)
+		}()
+		log.Info("serving metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
+	} else {
+		close(metricsServed)
+	}
 	log.Info("node running; stop with Ctrl-C", "node", spec.Node)
 	err = n.Run(ctx)
 	<-served
+	<-metricsServed
 	if err != nil {
 		log.Error("stopping", "err", err)
 		return 1
@@ -239,5 +283,40 @@ func namedList[T any](kind string, list func(name string) ([]T, error)) control.
 			}
 		}
 		return nil
+	}
+}
+
+// captureHandler answers capture PORT: the port, then its frames as they
+// pass, and a keepalive every 2 s of silence, until the client goes or
+// the node stops.
+func captureHandler(ctx context.Context, n *datapath.Node) control.StreamHandler {
+	return func(args []string, emit func(any) error) error {
+		if len(args) != 1 {
+			return fmt.Errorf("takes one port name, got %q", args)
+		}
+		c, err := n.StartCapture(args[0])
+		if err != nil {
+			return err
+		}
+		defer c.Stop()
+		if err := emit(captureItem{Port: c.Port, Kind: c.Kind}); err != nil {
+			return err
+		}
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case f := <-c.Frames():
+				if err := emit(captureItem{Time: f.Time, Out: f.Out, Data: f.Data, Dropped: c.Dropped()}); err != nil {
+					return err
+				}
+			case <-tick.C:
+				if err := emit(captureItem{Keepalive: true, Dropped: c.Dropped()}); err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return nil
+			}
+		}
 	}
 }

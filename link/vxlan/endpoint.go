@@ -25,6 +25,15 @@ type Transport interface {
 // New); frames read carry the VNI and VTEP they came with, VTEP 0 when
 // the sender is no VTEP of the list (the datapath drops those: nothing is
 // learned from strangers).
+//
+// Bulk TCP crosses in big units both ways. A TCP super-frame written is
+// cut into its segments in software, each behind its own VXLAN header,
+// all in one buffer handed to the Transport as one train (a UDP GSO send
+// on a node's underlay). On receive, a Transport may hand over trains
+// (UDP GRO); consecutive VXLAN packets holding segments of one TCP/IPv4
+// flow are coalesced again into one super-frame (see
+// packet.Coalescer), which a TAP takes whole and the datapath segments
+// for an egress that does not.
 type Endpoint struct {
 	name  string
 	t     Transport
@@ -33,11 +42,55 @@ type Endpoint struct {
 	vteps []netip.Addr
 	index map[netip.Addr]uint16
 
-	scratch sync.Pool // *[]udp.Datagram
+	scratch sync.Pool // *txScratch
 
-	rxDatagrams, rxShort, rxNoVNI, txDatagrams, txNoVTEP atomic.Uint64
-	rds                                                  []udp.Datagram // ReadBatch's, one reader at a time
+	rxDatagrams, rxShort, rxNoVNI, rxTooBig, rxSuper, rxCoalesced atomic.Uint64
+	txDatagrams, txNoVTEP, txSuper, txBad                         atomic.Uint64
+
+	rx rxState // ReadBatch's, one reader at a time
 }
+
+// rxState is what ReadBatch read from the Transport and has not handed
+// out yet: datagrams ds[i:n], the first from offset off.
+type rxState struct {
+	ds     []udp.Datagram
+	bufs   []*packet.Buffer // the buffers of ds, owned by the endpoint
+	n, i   int
+	off    int
+	err    error // the Transport's, returned once ds is drained
+	c      packet.Coalescer
+	parsed parsedAt // the last packet parsed by look-ahead
+
+	// Counts of the current call, added to the counters at its end.
+	datagrams, short, noVNI, tooBig, super, coalesced uint64
+}
+
+// parsedAt caches ParseTCPSegment's answer for the packet at (i, off).
+type parsedAt struct {
+	valid  bool
+	i, off int
+	seg    packet.TCPSegment
+	ok     bool
+}
+
+// txScratch is one WriteBatch's: the datagrams and the train buffers.
+type txScratch struct {
+	ds     []udp.Datagram
+	trains []*packet.Buffer
+}
+
+// Limits of the endpoint.
+const (
+	// maxRead is how many datagrams (or trains) one read asks for.
+	maxRead = 64
+	// trainBuf is the initial size of a train buffer: the largest
+	// super-frame cut at a 1400-byte MSS, with a VXLAN header and copied
+	// headers per segment.
+	trainBuf = 80 << 10
+	// maxTrainBuf bounds the train of one super-frame (a tiny MSS makes
+	// it long); a frame needing more is refused.
+	maxTrainBuf = 1 << 20
+)
 
 // New returns an endpoint named name that sends to the VTEPs at port
 // (0: 4789) and carries inner frames of up to mtu bytes of L3.
@@ -58,93 +111,309 @@ func (e *Endpoint) Name() string { return e.name }
 // MTU implements link.Endpoint: the largest inner L3 packet.
 func (e *Endpoint) MTU() int { return e.mtu }
 
-// Caps implements link.Endpoint: none, so the datapath segments
-// super-frames and completes checksums before encapsulating.
-func (e *Endpoint) Caps() link.Caps { return 0 }
+// Caps implements link.Endpoint: TCP super-frames and partial checksums,
+// both finished here (segmented into a train, checksums completed).
+func (e *Endpoint) Caps() link.Caps { return link.CapGSO | link.CapCsumPartial }
 
 // VTEPs returns the remote VTEPs, in the order Meta.Tunnel.VTEP counts
 // them from 1.
 func (e *Endpoint) VTEPs() []netip.Addr { return e.vteps }
 
-// ReadBatch implements link.Endpoint: each datagram is read into one of
-// bufs; those that are no VXLAN frame (shorter than the header and an
-// Ethernet header, or without the I flag) are dropped and counted.
+// ReadBatch implements link.Endpoint. The Transport's datagrams are read
+// into buffers of the endpoint's own (udp.MaxTrain bytes each, as GRO
+// needs), then each VXLAN packet (each datagram, or each SegSize bytes of
+// a train) is copied out into bufs as one frame, but that consecutive TCP
+// segments of one flow from one VTEP and VNI become one super-frame (see
+// packet.Coalescer). Packets that are no VXLAN frame (shorter than the
+// header and an Ethernet header, or without the I flag) are dropped and
+// counted. What does not fit in bufs waits for the next call: nothing
+// read is lost. Every frame gets Meta.Tunnel and the receive time.
 func (e *Endpoint) ReadBatch(bufs []*packet.Buffer) (int, error) {
-	if cap(e.rds) < len(bufs) {
-		e.rds = make([]udp.Datagram, len(bufs))
+	r := &e.rx
+	if len(bufs) == 0 {
+		return 0, nil
 	}
-	ds := e.rds[:len(bufs)]
+	defer e.flushRx()
 	for {
-		for i, b := range bufs {
-			b.Reset()
-			ds[i] = udp.Datagram{Buf: b}
-		}
-		k, err := e.t.ReadBatch(ds)
-		// The transport may have reordered ds (udp drops a datagram by
-		// swapping it back): bufs follows it, a permutation of itself.
-		for i := range ds {
-			bufs[i] = ds[i].Buf
+		if r.i >= r.n {
+			if err := r.err; err != nil {
+				r.err = nil
+				return 0, err
+			}
+			if err := e.fill(len(bufs)); err != nil {
+				return 0, err
+			}
+			continue
 		}
 		n := 0
-		for i := 0; i < k; i++ {
-			b := bufs[i]
-			e.rxDatagrams.Add(1)
-			v := header.VXLAN(b.Data())
-			if len(v) < header.VXLANLen+header.EthernetLen {
-				e.rxShort.Add(1)
-				continue
+		for n < len(bufs) && r.i < r.n {
+			if e.decode(bufs[n]) {
+				n++
 			}
-			if !v.HasVNI() {
-				e.rxNoVNI.Add(1)
-				continue
-			}
-			vni := v.VNI()
-			b.Pull(header.VXLANLen)
-			b.Meta.Tunnel = packet.Tunnel{VNI: vni, VTEP: e.index[ds[i].Peer.Addr().Unmap()]}
-			bufs[n], bufs[i] = b, bufs[n] // the good ones at the front, in order
-			n++
 		}
-		if n > 0 || err != nil {
-			return n, err
+		if n > 0 {
+			if r.i >= r.n && r.err != nil {
+				err := r.err
+				r.err = nil
+				return n, err
+			}
+			return n, nil
 		}
 	}
 }
 
+// fill reads up to want datagrams from the Transport; it returns the
+// Transport's error when nothing was read.
+func (e *Endpoint) fill(want int) error {
+	r := &e.rx
+	m := min(want, maxRead)
+	for len(r.bufs) < m {
+		r.bufs = append(r.bufs, packet.NewBuffer(udp.MaxTrain))
+		r.ds = append(r.ds, udp.Datagram{})
+	}
+	for i := range m {
+		r.ds[i] = udp.Datagram{Buf: r.bufs[i]}
+	}
+	k, err := e.t.ReadBatch(r.ds[:m])
+	// The transport may have reordered ds (udp drops a datagram by
+	// swapping it back): the buffers stay ours, in another order.
+	for i := range m {
+		r.bufs[i] = r.ds[i].Buf
+	}
+	r.n, r.i, r.off, r.parsed.valid = k, 0, 0, false
+	if k == 0 {
+		return err
+	}
+	r.err = err
+	return nil
+}
+
+// peek returns the VXLAN packet at the cursor and its datagram, and where
+// the cursor goes past it.
+func (r *rxState) peek() (pkt []byte, d *udp.Datagram, i, off int) {
+	d = &r.ds[r.i]
+	data := d.Buf.Data()
+	end := len(data)
+	if s := d.SegSize; s > 0 && r.off+s < end {
+		end = r.off + s
+	}
+	i, off = r.i, end
+	if end >= len(data) {
+		i, off = r.i+1, 0
+	}
+	return data[r.off:end], d, i, off
+}
+
+// parse returns ParseTCPSegment's answer for the packet at the cursor,
+// whose inner frame is f, from the cache when looked at already.
+func (r *rxState) parse(f []byte) (packet.TCPSegment, bool) {
+	p := &r.parsed
+	if p.valid && p.i == r.i && p.off == r.off {
+		return p.seg, p.ok
+	}
+	s, ok := packet.ParseTCPSegment(f)
+	*p = parsedAt{valid: true, i: r.i, off: r.off, seg: s, ok: ok}
+	return s, ok
+}
+
+// decode moves the cursor past the next frame and reports whether it put
+// it into out; a packet it drops is counted.
+func (e *Endpoint) decode(out *packet.Buffer) bool {
+	r := &e.rx
+	pkt, d, ni, noff := r.peek()
+	r.datagrams++
+	v := header.VXLAN(pkt)
+	if len(v) < header.VXLANLen+header.EthernetLen {
+		r.short++
+		r.i, r.off = ni, noff
+		return false
+	}
+	if !v.HasVNI() {
+		r.noVNI++
+		r.i, r.off = ni, noff
+		return false
+	}
+	vni := v.VNI()
+	inner := v.Payload()
+	peer := d.Peer
+	meta := packet.Meta{Time: d.Buf.Meta.Time, Tunnel: packet.Tunnel{VNI: vni, VTEP: e.index[peer.Addr().Unmap()]}}
+	if s, ok := r.parse(inner); ok && r.c.Start(out, inner, s) {
+		r.i, r.off = ni, noff
+		for r.i < r.n {
+			pkt, d, ni, noff := r.peek()
+			v := header.VXLAN(pkt)
+			if d.Peer != peer || len(v) < header.VXLANLen+header.EthernetLen || !v.HasVNI() || v.VNI() != vni {
+				break
+			}
+			s, ok := r.parse(v.Payload())
+			if !ok || !r.c.Append(v.Payload(), s) {
+				break
+			}
+			r.datagrams++
+			r.i, r.off = ni, noff
+		}
+		if k := r.c.Segments(); k > 1 {
+			r.super++
+			r.coalesced += uint64(k)
+		}
+		r.c.Finish()
+		gso := out.Meta.GSO
+		out.Meta = meta
+		out.Meta.GSO = gso
+		return true
+	}
+	r.i, r.off = ni, noff
+	if len(inner) > out.Cap() {
+		r.tooBig++
+		return false
+	}
+	out.Reset()
+	out.SetData(inner)
+	out.Meta = meta
+	return true
+}
+
+// flushRx adds the counts of a ReadBatch to the counters.
+func (e *Endpoint) flushRx() {
+	r := &e.rx
+	e.rxDatagrams.Add(r.datagrams)
+	if r.short|r.noVNI|r.tooBig|r.super != 0 {
+		e.rxShort.Add(r.short)
+		e.rxNoVNI.Add(r.noVNI)
+		e.rxTooBig.Add(r.tooBig)
+		e.rxSuper.Add(r.super)
+		e.rxCoalesced.Add(r.coalesced)
+	}
+	r.datagrams, r.short, r.noVNI, r.tooBig, r.super, r.coalesced = 0, 0, 0, 0, 0, 0
+}
+
 // WriteBatch implements link.Endpoint: each frame is sent in VXLAN to the
 // VTEP and with the VNI of its Meta.Tunnel, from a source port picked by
-// a hash of its inner flow. A frame without a VTEP is refused.
+// a hash of its inner flow. A TCP super-frame is cut into its segments,
+// each behind its own VXLAN header, in one train buffer sent as one
+// datagram train (SegSize the size of a VXLAN packet of a full segment);
+// a frame with a partial checksum has it completed first. Frames keep
+// their order per flow. A frame without a VTEP, or a super-frame that
+// cannot be cut or whose segments exceed the MTU, is refused: WriteBatch
+// sends the frames before it and returns link.ErrFrameTooBig.
 func (e *Endpoint) WriteBatch(bufs []*packet.Buffer) (int, error) {
-	p, _ := e.scratch.Get().(*[]udp.Datagram)
-	if p == nil {
-		p = new([]udp.Datagram)
+	s, _ := e.scratch.Get().(*txScratch)
+	if s == nil {
+		s = new(txScratch)
 	}
-	if cap(*p) < len(bufs) {
-		*p = make([]udp.Datagram, len(bufs))
+	if cap(s.ds) < len(bufs) {
+		s.ds = make([]udp.Datagram, len(bufs))
 	}
-	ds := (*p)[:len(bufs)]
+	ds := s.ds[:len(bufs)]
 	n := len(bufs)
+	trains, wire := 0, 0
 	for i, b := range bufs {
 		t := b.Meta.Tunnel
-		if t.VTEP == 0 || int(t.VTEP) > len(e.vteps) || b.Headroom() < header.VXLANLen {
+		if t.VTEP == 0 || int(t.VTEP) > len(e.vteps) {
 			e.txNoVTEP.Add(1)
 			n = i
 			break
 		}
+		peer := netip.AddrPortFrom(e.vteps[t.VTEP-1], e.port)
 		flow := FlowHash(b.Data())
+		if b.Meta.GSO.IsGSO() {
+			tb, segs, seg := e.train(s, trains, b, t.VNI)
+			if tb == nil {
+				e.txBad.Add(1)
+				n = i
+				break
+			}
+			trains++
+			wire += segs
+			ds[i] = udp.Datagram{Buf: tb, Peer: peer, Flow: flow, SegSize: seg}
+			continue
+		}
+		if b.Headroom() < header.VXLANLen || packet.CompleteChecksum(b) != nil {
+			e.txBad.Add(1)
+			n = i
+			break
+		}
 		header.VXLAN(b.Push(header.VXLANLen)).Encode(t.VNI)
-		ds[i] = udp.Datagram{Buf: b, Peer: netip.AddrPortFrom(e.vteps[t.VTEP-1], e.port), Flow: flow}
+		wire++
+		ds[i] = udp.Datagram{Buf: b, Peer: peer, Flow: flow}
 	}
 	k, err := e.t.WriteBatch(ds[:n])
-	for _, b := range bufs[:n] {
-		b.Pull(header.VXLANLen)
+	for i, b := range bufs[:n] {
+		if ds[i].Buf == b {
+			b.Pull(header.VXLANLen)
+		}
 	}
+	if k == n {
+		e.txDatagrams.Add(uint64(wire))
+	} else {
+		for _, d := range ds[:k] {
+			e.txDatagrams.Add(uint64(segments(d)))
+		}
+	}
+	e.txSuper.Add(uint64(trains))
 	clear(ds)
-	e.scratch.Put(p)
-	e.txDatagrams.Add(uint64(k))
+	e.scratch.Put(s)
 	if err == nil && n < len(bufs) {
 		err = link.ErrFrameTooBig
 	}
 	return k, err
+}
+
+// segments returns how many datagrams a train stands for.
+func segments(d udp.Datagram) int {
+	if d.SegSize <= 0 {
+		return 1
+	}
+	return (d.Buf.Len() + d.SegSize - 1) / d.SegSize
+}
+
+// train cuts the super-frame b into s's train buffer j, each segment
+// behind a VXLAN header with vni, and returns the buffer, the number of
+// segments and the SegSize to send it with (0 for a single segment). It
+// returns a nil buffer for a frame it cannot cut or whose segments would
+// exceed the MTU.
+func (e *Endpoint) train(s *txScratch, j int, b *packet.Buffer, vni uint32) (*packet.Buffer, int, int) {
+	need, _, err := packet.TrainLen(b, header.VXLANLen)
+	if err != nil || need > maxTrainBuf {
+		return nil, 0, 0
+	}
+	for len(s.trains) <= j {
+		s.trains = append(s.trains, nil)
+	}
+	tb := s.trains[j]
+	if tb == nil || tb.Cap() < need {
+		tb = packet.NewBuffer(max(need, trainBuf))
+		s.trains[j] = tb
+	}
+	tb.Reset()
+	k, stride, l, err := packet.SegmentTrain(b, tb.Space(), header.VXLANLen)
+	if err != nil {
+		return nil, 0, 0
+	}
+	// The largest segment is the first: its L3 must fit the MTU.
+	if first := min(stride, l) - header.VXLANLen - l3Offset(b.Data()); first > e.mtu {
+		return nil, 0, 0
+	}
+	tb.SetLen(l)
+	d := tb.Data()
+	for i := range k {
+		header.VXLAN(d[i*stride:]).Encode(vni)
+	}
+	if k == 1 {
+		stride = 0
+	}
+	return tb, k, stride
+}
+
+// l3Offset returns where the L3 header of Ethernet frame f starts (after
+// one VLAN tag, if any).
+func l3Offset(f []byte) int {
+	if len(f) >= header.EthernetLen+header.VLANTagLen {
+		if et := binary.BigEndian.Uint16(f[12:14]); et == header.EtherTypeVLAN || et == header.EtherTypeQinQ {
+			return header.EthernetLen + header.VLANTagLen
+		}
+	}
+	return header.EthernetLen
 }
 
 // FlowHash hashes an inner frame's flow (its MAC addresses, and its IPv4
@@ -170,13 +439,25 @@ func FlowHash(f []byte) uint32 {
 // Close implements link.Endpoint.
 func (e *Endpoint) Close() error { return e.t.Close() }
 
-// LinkCounters implements link.Counter.
+// LinkCounters implements link.Counter: the endpoint's counters, and
+// the Transport's under "udp_" when it counts (a node's underlay does).
 func (e *Endpoint) LinkCounters() map[string]uint64 {
-	return map[string]uint64{
-		"vxlan_rx_datagrams": e.rxDatagrams.Load(),
-		"vxlan_rx_short":     e.rxShort.Load(),
-		"vxlan_rx_no_vni":    e.rxNoVNI.Load(),
-		"vxlan_tx_datagrams": e.txDatagrams.Load(),
-		"vxlan_tx_no_vtep":   e.txNoVTEP.Load(),
+	m := map[string]uint64{
+		"vxlan_rx_datagrams":    e.rxDatagrams.Load(),
+		"vxlan_rx_short":        e.rxShort.Load(),
+		"vxlan_rx_no_vni":       e.rxNoVNI.Load(),
+		"vxlan_rx_too_big":      e.rxTooBig.Load(),
+		"vxlan_rx_super_frames": e.rxSuper.Load(),
+		"vxlan_rx_coalesced":    e.rxCoalesced.Load(),
+		"vxlan_tx_datagrams":    e.txDatagrams.Load(),
+		"vxlan_tx_super_frames": e.txSuper.Load(),
+		"vxlan_tx_no_vtep":      e.txNoVTEP.Load(),
+		"vxlan_tx_refused":      e.txBad.Load(),
 	}
+	if c, ok := e.t.(link.Counter); ok {
+		for k, v := range c.LinkCounters() {
+			m["udp_"+k] = v
+		}
+	}
+	return m
 }

@@ -12,17 +12,36 @@ import (
 // an address, exchange UDP payloads by destination address, as hosts on
 // one IP network would. A datagram to an address with no Transport is
 // lost; Sent records every datagram written, for inspection.
+//
+// A train (a udp.Datagram with SegSize > 0) is cut into its datagrams, as
+// the kernel's UDP GSO does; with GRO on (SetGRO), it reaches the
+// receiver whole, SegSize kept, as the kernel's UDP GRO would hand it
+// over.
 type Fabric struct {
-	mu    sync.Mutex
-	ports map[netip.Addr]*fabricPort
-	sent  []Sent
+	mu     sync.Mutex
+	ports  map[netip.Addr]*fabricPort
+	sent   []Sent
+	trains int
+	gro    bool
 }
 
-// Sent is a datagram written on a Fabric.
+// Sent is a datagram written on a Fabric (one of a train: Train counts
+// the trains written, from 1, and is 0 for a datagram sent alone). A
+// datagram waiting to be read may be a train, of SegSize-byte datagrams.
 type Sent struct {
 	From, To netip.AddrPort
 	Flow     uint32
 	Payload  []byte
+	Train    int
+	SegSize  int
+}
+
+// SetGRO makes trains reach their receiver whole (on) or as separate
+// datagrams (off, the default).
+func (f *Fabric) SetGRO(on bool) {
+	f.mu.Lock()
+	f.gro = on
+	f.mu.Unlock()
 }
 
 // NewFabric returns an empty fabric.
@@ -45,7 +64,19 @@ func (f *Fabric) Inject(from, to netip.AddrPort, payload []byte) {
 	p := f.ports[to.Addr()]
 	f.mu.Unlock()
 	if p != nil {
-		p.deliver(from, payload)
+		p.deliver(from, payload, 0)
+	}
+}
+
+// InjectTrain delivers payload to the transport at to as if from from, as
+// a train of segSize-byte datagrams (the last may be shorter), as UDP GRO
+// hands them over.
+func (f *Fabric) InjectTrain(from, to netip.AddrPort, payload []byte, segSize int) {
+	f.mu.Lock()
+	p := f.ports[to.Addr()]
+	f.mu.Unlock()
+	if p != nil {
+		p.deliver(from, payload, segSize)
 	}
 }
 
@@ -66,11 +97,11 @@ type fabricPort struct {
 	closed bool
 }
 
-func (p *fabricPort) deliver(from netip.AddrPort, payload []byte) {
+func (p *fabricPort) deliver(from netip.AddrPort, payload []byte, segSize int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.closed {
-		p.queue = append(p.queue, Sent{From: from, To: p.addr, Payload: append([]byte(nil), payload...)})
+		p.queue = append(p.queue, Sent{From: from, To: p.addr, Payload: append([]byte(nil), payload...), SegSize: segSize})
 		p.cond.Broadcast()
 	}
 }
@@ -90,6 +121,8 @@ func (p *fabricPort) ReadBatch(ds []udp.Datagram) (int, error) {
 		p.queue = p.queue[1:]
 		ds[n].Buf.SetData(s.Payload)
 		ds[n].Peer = s.From
+		ds[n].SegSize = s.SegSize
+		ds[n].Flow = 0
 		n++
 	}
 	return n, nil
@@ -97,13 +130,39 @@ func (p *fabricPort) ReadBatch(ds []udp.Datagram) (int, error) {
 
 func (p *fabricPort) WriteBatch(ds []udp.Datagram) (int, error) {
 	for _, d := range ds {
-		s := Sent{From: p.addr, To: d.Peer, Flow: d.Flow, Payload: append([]byte(nil), d.Buf.Data()...)}
+		data := d.Buf.Data()
+		seg := d.SegSize
+		if seg <= 0 || seg >= len(data) {
+			seg = 0
+		}
 		p.f.mu.Lock()
-		p.f.sent = append(p.f.sent, s)
-		to := p.f.ports[d.Peer.Addr()]
+		train := 0
+		if seg > 0 {
+			p.f.trains++
+			train = p.f.trains
+		}
+		for off := 0; off == 0 || off < len(data); {
+			end := len(data)
+			if seg > 0 {
+				end = min(off+seg, len(data))
+			}
+			p.f.sent = append(p.f.sent, Sent{From: p.addr, To: d.Peer, Flow: d.Flow, Payload: append([]byte(nil), data[off:end]...), Train: train})
+			off = end
+			if off == 0 {
+				break
+			}
+		}
+		to, gro := p.f.ports[d.Peer.Addr()], p.f.gro
 		p.f.mu.Unlock()
-		if to != nil {
-			to.deliver(p.addr, s.Payload)
+		if to == nil {
+			continue
+		}
+		if gro || seg == 0 {
+			to.deliver(p.addr, data, seg)
+			continue
+		}
+		for off := 0; off < len(data); off += seg {
+			to.deliver(p.addr, data[off:min(off+seg, len(data))], 0)
 		}
 	}
 	return len(ds), nil

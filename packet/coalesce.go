@@ -1,0 +1,199 @@
+package packet
+
+import (
+	"encoding/binary"
+
+	"neutrino/packet/header"
+)
+
+// Coalescing of TCP segments into a super-frame (software GRO), for an
+// ingress whose frames go on to an egress that takes GSO: consecutive
+// segments of one TCP/IPv4 flow become one frame with Meta.GSO set, as a
+// TAP device reads them from a guest that sent them with TSO.
+//
+// The rules follow Linux's GRO (inet_gro_receive, tcp_gro_receive), only
+// stricter where that is simpler:
+//
+//   - Every segment: Ethernet II without a tag, IPv4 without options and
+//     not a fragment, with a valid header checksum and a total length
+//     that ends exactly at the frame's end; TCP with flags ACK or ACK|PSH
+//     only, no reserved bits, some payload and a valid checksum (the
+//     super-frame's partial checksum would hide a bad one).
+//   - A segment follows the previous one when the Ethernet header, the
+//     IPv4 TOS, DF, TTL and addresses, the ports, ACK number, window,
+//     urgent pointer, data offset and options (timestamps included) are
+//     equal; its sequence number continues the previous payload; its IPv4
+//     id is the previous one's plus one, or the same with DF (a sender
+//     that numbers DF packets with a fixed id); its payload is at most
+//     the first segment's (the MSS). A segment shorter than the MSS or
+//     with PSH ends the super-frame.
+//   - The super-frame fits the buffer and an IPv4 datagram (64 KB).
+
+// TCPSegment is what ParseTCPSegment found in a frame that may be
+// coalesced.
+type TCPSegment struct {
+	HdrLen  int    // Ethernet, IPv4 and TCP headers
+	Payload int    // TCP payload bytes
+	Seq     uint32 // sequence number
+	ID      uint16 // IPv4 id
+	Flags   uint8  // TCP flags
+}
+
+const (
+	tcpACK     = 0x10
+	groL4      = header.EthernetLen + header.IPv4MinLen // where the TCP header starts
+	maxIPv4Len = 65535
+)
+
+// ParseTCPSegment reports whether the Ethernet frame f is a TCP/IPv4
+// segment that may be coalesced with others (see the rules above), and
+// where its parts are. It verifies the IPv4 header and TCP checksums.
+func ParseTCPSegment(f []byte) (TCPSegment, bool) {
+	var s TCPSegment
+	if len(f) < groL4+header.TCPMinLen || len(f) > header.EthernetLen+maxIPv4Len {
+		return s, false
+	}
+	if binary.BigEndian.Uint16(f[12:14]) != header.EtherTypeIPv4 || f[14] != 0x45 || f[23] != header.ProtoTCP {
+		return s, false
+	}
+	if int(binary.BigEndian.Uint16(f[16:18])) != len(f)-header.EthernetLen ||
+		binary.BigEndian.Uint16(f[20:22])&0x3fff != 0 { // MF or a fragment offset
+		return s, false
+	}
+	t := f[groL4:]
+	doff := int(t[12]>>4) * 4
+	if t[12]&0x0f != 0 || doff < header.TCPMinLen || doff >= len(t) {
+		return s, false
+	}
+	if fl := t[13]; fl != tcpACK && fl != tcpACK|tcpPSH {
+		return s, false
+	}
+	if header.Checksum(f[header.EthernetLen:groL4], 0) != 0xffff {
+		return s, false
+	}
+	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(f[26:30]), [4]byte(f[30:34]), uint16(len(t)))
+	if header.Checksum(t, ps) != 0xffff {
+		return s, false
+	}
+	s.HdrLen = groL4 + doff
+	s.Payload = len(f) - s.HdrLen
+	s.Seq = binary.BigEndian.Uint32(t[4:8])
+	s.ID = binary.BigEndian.Uint16(f[18:20])
+	s.Flags = t[13]
+	return s, true
+}
+
+// Coalescer builds one super-frame at a time in a Buffer: Start with a
+// segment, Append the ones that follow while it says yes, then Finish.
+// The zero value is ready; it allocates nothing.
+type Coalescer struct {
+	b       *Buffer
+	head    TCPSegment
+	n       int    // segments so far
+	next    uint32 // sequence number the next segment must have
+	id      uint16 // IPv4 id of the last segment
+	fixedID bool   // the ids do not increase (DF packets)
+	closed  bool   // the last segment was short or had PSH
+	flags   uint8  // flags of the last segment
+	limit   int    // largest frame
+}
+
+// Start puts the frame f, a segment ParseTCPSegment accepted as s, into b
+// (reset first, Meta cleared). It reports false, leaving b empty, when b
+// is too small for it.
+func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
+	b.Reset()
+	if len(f) > b.Cap() {
+		c.b = nil
+		return false
+	}
+	b.SetData(f)
+	*c = Coalescer{b: b, head: s, n: 1, next: s.Seq + uint32(s.Payload), id: s.ID, flags: s.Flags,
+		limit: min(b.Cap(), header.EthernetLen+maxIPv4Len)}
+	c.closed = s.Flags&tcpPSH != 0
+	return true
+}
+
+// Segments returns how many segments the super-frame holds.
+func (c *Coalescer) Segments() int { return c.n }
+
+// Append adds the payload of frame f, a segment ParseTCPSegment accepted
+// as s, if it follows the super-frame, and reports whether it did.
+func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
+	if c.b == nil || c.closed || s.HdrLen != c.head.HdrLen || s.Payload > c.head.Payload ||
+		s.Seq != c.next || c.b.Len()+s.Payload > c.limit {
+		return false
+	}
+	h := c.b.Data()
+	fixed := false
+	switch s.ID {
+	case c.id + 1:
+		if c.fixedID {
+			return false
+		}
+	case c.id:
+		if f[20]&0x40 == 0 || (c.n > 1 && !c.fixedID) {
+			return false
+		}
+		fixed = true
+	default:
+		return false
+	}
+	// Ethernet; TOS; DF (the rest of the word is zero in both); TTL and
+	// protocol; addresses and ports; ACK number; data offset; window;
+	// urgent pointer; options.
+	if string(h[0:14]) != string(f[0:14]) || h[15] != f[15] || string(h[20:24]) != string(f[20:24]) ||
+		string(h[26:38]) != string(f[26:38]) || string(h[42:47]) != string(f[42:47]) ||
+		string(h[48:50]) != string(f[48:50]) || string(h[52:s.HdrLen]) != string(f[52:s.HdrLen]) {
+		return false
+	}
+	// Linux lets the last segment carry PSH: the head has none here (or
+	// it would be closed), nor have those in between.
+	l := c.b.Len()
+	copy(c.b.Space()[l:], f[s.HdrLen:])
+	c.b.SetLen(l + s.Payload)
+	c.n++
+	c.next += uint32(s.Payload)
+	c.id = s.ID
+	c.fixedID = fixed
+	c.flags = s.Flags
+	c.closed = s.Payload < c.head.Payload || s.Flags&tcpPSH != 0
+	return true
+}
+
+// Finish completes the frame: a single segment is left as it came, with
+// Meta.GSO.DataValid (its checksums were verified); several become a
+// super-frame whose IPv4 total length and header checksum are rewritten,
+// whose TCP flags are the last segment's, whose TCP checksum field holds
+// the pseudo-header sum, and whose Meta.GSO says GSOTCPv4 with the first
+// segment's payload as MSS and a partial checksum (as a virtio-net header
+// describes a TSO frame). It returns the buffer.
+func (c *Coalescer) Finish() *Buffer {
+	b := c.b
+	c.b = nil
+	if b == nil {
+		return nil
+	}
+	if c.n == 1 {
+		b.Meta.GSO = GSO{DataValid: true}
+		return b
+	}
+	d := b.Data()
+	ip := d[header.EthernetLen:groL4]
+	binary.BigEndian.PutUint16(ip[2:4], uint16(len(d)-header.EthernetLen))
+	ip[10], ip[11] = 0, 0
+	binary.BigEndian.PutUint16(ip[10:12], ^header.Checksum(ip, 0))
+	t := d[groL4:]
+	t[13] = c.flags
+	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(ip[12:16]), [4]byte(ip[16:20]), uint16(len(t)))
+	binary.BigEndian.PutUint16(t[16:18], ps)
+	b.Meta.GSO = GSO{
+		Type:       GSOTCPv4,
+		NeedsCsum:  true,
+		HdrLen:     uint16(c.head.HdrLen),
+		Size:       uint16(c.head.Payload),
+		CsumStart:  groL4,
+		CsumOffset: 16,
+	}
+	return b
+}

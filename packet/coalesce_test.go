@@ -1,0 +1,244 @@
+package packet
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"neutrino/packet/header"
+)
+
+// segmentsOf cuts a TCP/IPv4 super-frame of payload bytes at mss and
+// returns the segments' bytes.
+func segmentsOf(t testing.TB, spec superFrameSpec, mss int) [][]byte {
+	t.Helper()
+	frame, _ := buildSuperFrame(t, spec)
+	out := newBuffers(64, 2048)
+	k, err := Segment(superBuffer(frame, spec.v6, mss), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs := make([][]byte, k)
+	for i := range segs {
+		segs[i] = bytes.Clone(out[i].Data())
+	}
+	return segs
+}
+
+// refix recomputes the IPv4 header and TCP checksums of a frame changed by
+// a test.
+func refix(f []byte) []byte {
+	ip := f[14:34]
+	ip[10], ip[11] = 0, 0
+	binary.BigEndian.PutUint16(ip[10:], ^header.Checksum(ip, 0))
+	tcp := f[34:]
+	tcp[16], tcp[17] = 0, 0
+	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(ip[12:16]), [4]byte(ip[16:20]), uint16(len(tcp)))
+	binary.BigEndian.PutUint16(tcp[16:], ^header.Checksum(tcp, ps))
+	return f
+}
+
+// coalesce runs frames through a Coalescer as a reader would: it returns
+// the frames that come out and how many segments each holds.
+func coalesce(t testing.TB, frames [][]byte) ([]*Buffer, []int) {
+	t.Helper()
+	var out []*Buffer
+	var counts []int
+	var c Coalescer
+	for i := 0; i < len(frames); {
+		b := NewBuffer(MaxFrame)
+		s, ok := ParseTCPSegment(frames[i])
+		if !ok || !c.Start(b, frames[i], s) {
+			b.SetData(frames[i])
+			out, counts = append(out, b), append(counts, 1)
+			i++
+			continue
+		}
+		i++
+		for i < len(frames) {
+			s, ok := ParseTCPSegment(frames[i])
+			if !ok || !c.Append(frames[i], s) {
+				break
+			}
+			i++
+		}
+		counts = append(counts, c.Segments())
+		out = append(out, c.Finish())
+	}
+	return out, counts
+}
+
+func TestCoalesce(t *testing.T) {
+	spec := superFrameSpec{payload: 20000}
+	segs := segmentsOf(t, spec, 1398)
+	out, counts := coalesce(t, segs)
+	if len(out) != 1 || counts[0] != len(segs) {
+		t.Fatalf("%d segments became %d frames %v, want one", len(segs), len(out), counts)
+	}
+	b := out[0]
+	g := b.Meta.GSO
+	if g.Type != GSOTCPv4 || !g.NeedsCsum || g.Size != 1398 || g.HdrLen != 14+20+32 || g.CsumStart != 34 || g.CsumOffset != 16 {
+		t.Fatalf("GSO %+v", g)
+	}
+	d := b.Data()
+	if len(d) != 14+20+32+20000 {
+		t.Fatalf("super-frame of %d bytes", len(d))
+	}
+	// The partial checksum is the pseudo-header sum: completing it gives
+	// a valid frame (gopacket checks it).
+	full := bytes.Clone(d)
+	binary.BigEndian.PutUint16(full[50:], ^header.Checksum(full[34:], 0))
+	checkSegment(t, full, true)
+	// Cut again, it gives back the segments.
+	again := newBuffers(64, 2048)
+	k, err := Segment(b, again)
+	if err != nil || k != len(segs) {
+		t.Fatalf("Segment: %d, %v", k, err)
+	}
+	for i := range k {
+		if !bytes.Equal(again[i].Data(), segs[i]) {
+			t.Fatalf("segment %d:\n got  %x\n want %x", i, head(again[i].Data()), head(segs[i]))
+		}
+	}
+}
+
+func TestCoalesceRefuses(t *testing.T) {
+	base := segmentsOf(t, superFrameSpec{payload: 1398 * 4}, 1398) // 4 full segments, PSH on the last
+	clone := func() [][]byte {
+		c := make([][]byte, len(base))
+		for i := range base {
+			c[i] = bytes.Clone(base[i])
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(f [][]byte) [][]byte
+		want   []int // segments per frame out
+	}{
+		{"all", func(f [][]byte) [][]byte { return f }, []int{4}},
+		{"out of order", func(f [][]byte) [][]byte { return [][]byte{f[0], f[2], f[1], f[3]} }, []int{1, 1, 1, 1}},
+		{"a gap", func(f [][]byte) [][]byte { return [][]byte{f[0], f[1], f[3]} }, []int{2, 1}},
+		{"another flow", func(f [][]byte) [][]byte { f[2][37]++; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"another MAC", func(f [][]byte) [][]byte { f[1][5]++; return f }, []int{1, 1, 2}},
+		{"SYN", func(f [][]byte) [][]byte { f[1][47] |= 0x02; refix(f[1]); return f }, []int{1, 1, 2}},
+		{"RST", func(f [][]byte) [][]byte { f[2][47] |= 0x04; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"FIN", func(f [][]byte) [][]byte { f[3][47] |= 0x01; refix(f[3]); return f }, []int{3, 1}},
+		{"URG", func(f [][]byte) [][]byte { f[1][47] |= 0x20; refix(f[1]); return f }, []int{1, 1, 2}},
+		{"ECE", func(f [][]byte) [][]byte { f[1][47] |= 0x40; refix(f[1]); return f }, []int{1, 1, 2}},
+		{"PSH in the middle", func(f [][]byte) [][]byte { f[1][47] |= 0x08; refix(f[1]); return f }, []int{2, 2}},
+		{"bad TCP checksum", func(f [][]byte) [][]byte { f[2][100]++; return f }, []int{2, 1, 1}},
+		{"bad IP checksum", func(f [][]byte) [][]byte { f[2][24]++; return f }, []int{2, 1, 1}},
+		{"IP id skips", func(f [][]byte) [][]byte { f[2][19] += 2; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"TTL", func(f [][]byte) [][]byte { f[2][22]--; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"TOS", func(f [][]byte) [][]byte { f[2][15] = 1; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"ACK number", func(f [][]byte) [][]byte { f[2][45]++; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"window", func(f [][]byte) [][]byte { f[2][49]++; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"timestamp", func(f [][]byte) [][]byte { f[2][60]++; refix(f[2]); return f }, []int{2, 1, 1}},
+		{"a fragment", func(f [][]byte) [][]byte { f[1][20] |= 0x20; refix(f[1]); return f }, []int{1, 1, 2}},
+		{"ethernet padding", func(f [][]byte) [][]byte { f[1] = append(f[1], 0); return f }, []int{1, 1, 2}},
+		{"short then more", func(f [][]byte) [][]byte {
+			f[1] = refix(shorten(f[1], 100))
+			binary.BigEndian.PutUint32(f[2][38:], binary.BigEndian.Uint32(f[1][38:])+uint32(len(f[1])-66))
+			refix(f[2])
+			return f[:3]
+		}, []int{2, 1}},
+		{"larger than the first", func(f [][]byte) [][]byte { f[0] = refix(shorten(f[0], 100)); return f[:2] }, []int{1, 1}},
+		{"no payload", func(f [][]byte) [][]byte { f[1] = refix(shorten(f[1], len(f[1])-66)); return f[:2] }, []int{1, 1}},
+		{"UDP", func(f [][]byte) [][]byte { f[1][23] = header.ProtoUDP; return f }, []int{1, 1, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, counts := coalesce(t, tc.change(clone()))
+			if !equalInts(counts, tc.want) {
+				t.Fatalf("frames hold %v segments, want %v", counts, tc.want)
+			}
+		})
+	}
+}
+
+// shorten cuts n bytes of payload off a TCP/IPv4 frame.
+func shorten(f []byte, n int) []byte {
+	f = f[:len(f)-n]
+	binary.BigEndian.PutUint16(f[16:], uint16(len(f)-14))
+	return f
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCoalesceFixedID(t *testing.T) {
+	segs := segmentsOf(t, superFrameSpec{payload: 1000 * 3}, 1000)
+	for _, f := range segs {
+		f[18], f[19] = 0, 0
+		refix(f)
+	}
+	if _, counts := coalesce(t, segs); !equalInts(counts, []int{3}) {
+		t.Fatalf("DF, id 0: %v, want one frame", counts)
+	}
+	for _, f := range segs {
+		f[20] &^= 0x40
+		refix(f)
+	}
+	if _, counts := coalesce(t, segs); !equalInts(counts, []int{1, 1, 1}) {
+		t.Fatalf("no DF, id 0: %v, want none coalesced", counts)
+	}
+}
+
+func TestCoalesceLimit(t *testing.T) {
+	// 100 segments of 1000 bytes: the first super-frame stops before
+	// 64 KB of IPv4.
+	segs := segmentsOf(t, superFrameSpec{payload: 64000}, 1000)
+	segs = append(segs, segmentsOf(t, superFrameSpec{payload: 36000}, 1000)...)
+	_, counts := coalesce(t, segs[:64])
+	if counts[0] != 64 {
+		t.Fatalf("%v", counts)
+	}
+	var c Coalescer
+	b := NewBuffer(MaxFrame)
+	s, _ := ParseTCPSegment(segs[0])
+	c.Start(b, segs[0], s)
+	for i := 1; i < 64; i++ {
+		s, _ := ParseTCPSegment(segs[i])
+		if !c.Append(segs[i], s) {
+			break
+		}
+	}
+	if f := c.Finish(); f.Len()-14 > 65535 {
+		t.Fatalf("a super-frame of %d bytes of IPv4", f.Len()-14)
+	}
+	small := NewBuffer(3000)
+	s, _ = ParseTCPSegment(segs[0])
+	c.Start(small, segs[0], s)
+	s1, _ := ParseTCPSegment(segs[1])
+	s2, _ := ParseTCPSegment(segs[2])
+	if !c.Append(segs[1], s1) || c.Append(segs[2], s2) {
+		t.Fatal("a 3000-byte buffer should take two 1000-byte segments, not three")
+	}
+}
+
+func TestCoalesceAllocs(t *testing.T) {
+	segs := segmentsOf(t, superFrameSpec{payload: 40000}, 1398)
+	b := NewBuffer(MaxFrame)
+	var c Coalescer
+	a := testing.AllocsPerRun(100, func() {
+		s, _ := ParseTCPSegment(segs[0])
+		c.Start(b, segs[0], s)
+		for _, f := range segs[1:] {
+			s, _ := ParseTCPSegment(f)
+			c.Append(f, s)
+		}
+		c.Finish()
+	})
+	if a != 0 {
+		t.Errorf("%v allocations per super-frame", a)
+	}
+}

@@ -306,6 +306,17 @@ func (e *routerElem) toNeighbour(w *Worker, b *packet.Buffer, in, out int, nh [4
 	}
 	if w.dryRun {
 		mac, st := e.neigh.Lookup(out, nh, w.now)
+		if mac == ([6]byte{}) {
+			// Not resolved: the router would ask with ARP and hold the
+			// frame until the answer. The trace goes on with the MAC the
+			// topology gives the next hop (broadcast when it gives none).
+			mac = [6]byte(e.n.macOf(e.ports[out].lvid, netip.AddrFrom4(nh)))
+			if tr := b.Meta.Trace; tr != nil {
+				tr.Addf(e.ports[out].name, "neighbour", "%s unresolved (%s): would send an ARP request and hold the frame until the answer; traced on to %s", netip.AddrFrom4(nh), st, neighMAC(mac))
+			}
+			e.emitRouted(w, b, out, mac)
+			return
+		}
 		if tr := b.Meta.Trace; tr != nil {
 			tr.Addf(e.ports[out].name, "neighbour", "%s lladdr %s %s", netip.AddrFrom4(nh), neighMAC(mac), st)
 		}

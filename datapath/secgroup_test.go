@@ -289,3 +289,32 @@ func TestSecurityGroupTrace(t *testing.T) {
 		t.Errorf("a trace left %d connections", n)
 	}
 }
+
+// A port flooding spoofed sources: every frame dropped and counted, none
+// delivered, and the others' traffic unaffected.
+func TestSecurityGroupSpoofFlood(t *testing.T) {
+	l := newSGLab(t)
+	before := l.n.Counters().Drops[SGSpoofedSource.String()]
+	const n = 20000
+	frames := make([][]byte, 0, 64)
+	sent := 0
+	for i := 0; i < n; i++ {
+		src := sgHost{"a", sgA.mac, net.IPv4(10, 50, byte(1+i/250%200), byte(1+i%250)).To4()}
+		frames = append(frames, udpTo(t, src, sgB, uint16(1024+i%60000), 53))
+		if len(frames) == cap(frames) || i == n-1 {
+			send(t, l.n, "a", frames...)
+			sent += len(frames)
+			frames = frames[:0]
+		}
+	}
+	if out := l.ob.take(); len(out["b"]) != 0 || len(out["physnet1"]) != 0 {
+		t.Errorf("spoofed frames delivered: %v", ports(out))
+	}
+	if got := l.n.Counters().Drops[SGSpoofedSource.String()] - before; got != n {
+		t.Errorf("spoofed_source grew by %d, want %d", got, n)
+	}
+	// b and the outside still talk, and a still reaches b from its own
+	// address.
+	l.passes("b -> outside", sgB, sgOut, udpTo(t, sgB, sgOut, 4000, 53))
+	l.passes("a -> b", sgA, sgB, udpTo(t, sgA, sgB, 4001, 53))
+}

@@ -47,6 +47,11 @@ type ReplayResult struct {
 	Counters Counters
 	// SecurityGroups are the filtered ports' chains with their counters.
 	SecurityGroups []SecurityGroupInfo
+	// NotVXLAN counts the frames read for the tunnel port that were no
+	// VXLAN datagram to the node (the tunnel port's captures are the
+	// underlay's: outer Ethernet, IPv4, UDP and VXLAN headers around the
+	// frames).
+	NotVXLAN int
 }
 
 // ErrUnknownPort is returned for an input naming no port or uplink of the node.
@@ -100,10 +105,14 @@ func Replay(spec *Spec, inputs []ReplayInput, outDir string, opt ReplayOptions) 
 			mtu = 1500
 		}
 		w, err := pcap.Create(filepath.Join(outDir, ps.Name+".pcap"), mtu, 0)
-		if err == nil {
-			writers[ps.Name] = w
+		if err != nil {
+			return nil, err
 		}
-		return w, err
+		writers[ps.Name] = w
+		if ps.Kind == PortTunnel {
+			return newReplayTunnel(w, ps.Tunnel), nil // the underlay's view: VXLAN datagrams
+		}
+		return w, nil
 	}
 	n, err := New(spec, Options{
 		Clock: clk, Open: open, Logger: slog.New(slog.DiscardHandler),
@@ -168,6 +177,13 @@ func replayFrames(n *Node, clk *clock.Fake, inputs []ReplayInput, readers []*pca
 		h := &heads[best]
 		clk.Set(h.buf.Meta.Time)
 		res.Frames++
+		if t := n.ports[h.port].spec.Tunnel; t != nil && !decapReplay(h.buf, t) {
+			res.NotVXLAN++ // what the tunnel endpoint would not pass on
+			if err := next(best); err != nil {
+				return nil, fmt.Errorf("--in %s=%s: %w", inputs[best].Port, inputs[best].Path, err)
+			}
+			continue
+		}
 		var summary string
 		if trace != nil {
 			tr.Reset()

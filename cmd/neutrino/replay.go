@@ -71,5 +71,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	tw.Flush()
 	fmt.Fprintln(stdout)
 	printCounters(stdout, res.Counters)
+	if res.NotVXLAN > 0 {
+		fmt.Fprintf(stdout, "\nnot VXLAN: %d of the frames read for the tunnel port were no VXLAN datagram to the node (skipped, as the tunnel endpoint would)\n", res.NotVXLAN)
+	}
 	return 0
 }

@@ -66,35 +66,12 @@ type superFrame struct {
 // and writes nothing when src cannot be segmented into out. It never
 // panics and allocates nothing.
 func Segment(src *Buffer, out []*Buffer) (int, error) {
-	if src == nil {
-		return 0, ErrSegmentMalformed
-	}
-	var v6 bool
-	switch src.Meta.GSO.Type &^ GSOECN {
-	case GSOTCPv4:
-	case GSOTCPv6:
-		v6 = true
-	default:
-		return 0, ErrSegmentGSOType
-	}
-	mss := int(src.Meta.GSO.Size)
-	if mss == 0 {
-		return 0, ErrSegmentMalformed
+	sf, mss, nseg, err := shapeOf(src)
+	if err != nil {
+		return 0, err
 	}
 	f := src.Data()
-	sf, ok := walkSuperFrame(f, v6)
-	if !ok {
-		return 0, ErrSegmentMalformed
-	}
-	if cs := int(src.Meta.GSO.CsumStart); cs != 0 && cs != sf.l4 {
-		return 0, ErrSegmentMalformed
-	}
-
 	payload := f[sf.hdrLen:sf.end]
-	nseg := (len(payload) + mss - 1) / mss
-	if nseg == 0 {
-		nseg = 1
-	}
 	if nseg > len(out) {
 		return 0, ErrSegmentShort
 	}
@@ -105,20 +82,7 @@ func Segment(src *Buffer, out []*Buffer) (int, error) {
 		}
 	}
 
-	var (
-		seq0   = binary.BigEndian.Uint32(f[sf.l4+4:])
-		flags  = f[sf.l4+13]
-		tcpHdr = sf.hdrLen - sf.l4
-		id0    uint16
-		addrs  uint16 // ones' complement sum of the pseudo-header addresses and protocol
-	)
-	if v6 {
-		addrs = header.Checksum(f[sf.l3+8:sf.l3+40], uint16(header.ProtoTCP))
-	} else {
-		id0 = binary.BigEndian.Uint16(f[sf.l3+4:])
-		addrs = header.Checksum(f[sf.l3+12:sf.l3+20], uint16(header.ProtoTCP))
-	}
-
+	base := baseOf(f, sf)
 	for i := 0; i < nseg; i++ {
 		seg := payload[min(i*mss, len(payload)):min((i+1)*mss, len(payload))]
 		o := out[i]
@@ -130,33 +94,100 @@ func Segment(src *Buffer, out []*Buffer) (int, error) {
 		copy(sp[sf.hdrLen:], seg)
 		o.SetLen(sf.hdrLen + len(seg))
 		d := o.Data()
-
-		tcpLen := tcpHdr + len(seg)
-		if v6 {
-			binary.BigEndian.PutUint16(d[sf.l3+4:], uint16(tcpLen))
-		} else {
-			ip := d[sf.l3:sf.l4]
-			binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)+tcpLen))
-			binary.BigEndian.PutUint16(ip[4:], id0+uint16(i))
-			ip[10], ip[11] = 0, 0
-			binary.BigEndian.PutUint16(ip[10:], ^header.Checksum(ip, 0))
-		}
-
+		tcpLen, _, _ := base.fix(d, sf, i, nseg, mss, len(seg))
 		t := d[sf.l4:]
-		binary.BigEndian.PutUint32(t[4:], seq0+uint32(i*mss))
-		fl := flags
-		if i != nseg-1 {
-			fl &^= tcpFIN | tcpPSH
-		}
-		if i != 0 {
-			fl &^= tcpCWR
-		}
-		t[13] = fl
 		t[16], t[17] = 0, 0
-		s := header.ChecksumCombine(addrs, uint16(tcpLen))
+		s := header.ChecksumCombine(base.addrs, uint16(tcpLen))
 		binary.BigEndian.PutUint16(t[16:], ^header.Checksum(t, s))
 	}
 	return nseg, nil
+}
+
+// shapeOf checks that src is a TCP super-frame that can be cut and
+// returns its headers, its MSS and how many segments it makes (one for a
+// frame without payload).
+func shapeOf(src *Buffer) (superFrame, int, int, error) {
+	var sf superFrame
+	if src == nil {
+		return sf, 0, 0, ErrSegmentMalformed
+	}
+	var v6 bool
+	switch src.Meta.GSO.Type &^ GSOECN {
+	case GSOTCPv4:
+	case GSOTCPv6:
+		v6 = true
+	default:
+		return sf, 0, 0, ErrSegmentGSOType
+	}
+	mss := int(src.Meta.GSO.Size)
+	if mss == 0 {
+		return sf, 0, 0, ErrSegmentMalformed
+	}
+	sf, ok := walkSuperFrame(src.Data(), v6)
+	if !ok {
+		return sf, 0, 0, ErrSegmentMalformed
+	}
+	if cs := int(src.Meta.GSO.CsumStart); cs != 0 && cs != sf.l4 {
+		return sf, 0, 0, ErrSegmentMalformed
+	}
+	nseg := (sf.end - sf.hdrLen + mss - 1) / mss
+	if nseg == 0 {
+		nseg = 1
+	}
+	return sf, mss, nseg, nil
+}
+
+// segBase is what every segment of a super-frame starts from: the first
+// sequence number, the flags, the TCP header's length, the first IPv4
+// id and the ones' complement sum of the pseudo-header's addresses and
+// protocol.
+type segBase struct {
+	seq0   uint32
+	flags  uint8
+	tcpHdr int
+	id0    uint16
+	addrs  uint16
+}
+
+func baseOf(f []byte, sf superFrame) segBase {
+	b := segBase{seq0: binary.BigEndian.Uint32(f[sf.l4+4:]), flags: f[sf.l4+13], tcpHdr: sf.hdrLen - sf.l4}
+	if sf.v6 {
+		b.addrs = header.Checksum(f[sf.l3+8:sf.l3+40], uint16(header.ProtoTCP))
+	} else {
+		b.id0 = binary.BigEndian.Uint16(f[sf.l3+4:])
+		b.addrs = header.Checksum(f[sf.l3+12:sf.l3+20], uint16(header.ProtoTCP))
+	}
+	return b
+}
+
+// fix writes the headers of segment i of nseg, d (headers then segLen
+// bytes of payload): the IPv4 length, id and header checksum or the IPv6
+// payload length, the sequence number and the flags (FIN and PSH on the
+// last segment only, CWR on the first only). It returns the TCP length,
+// the sequence number and the flags; the TCP checksum is the caller's.
+func (b *segBase) fix(d []byte, sf superFrame, i, nseg, mss, segLen int) (tcpLen int, seq uint32, fl uint8) {
+	tcpLen = b.tcpHdr + segLen
+	if sf.v6 {
+		binary.BigEndian.PutUint16(d[sf.l3+4:], uint16(tcpLen))
+	} else {
+		ip := d[sf.l3:sf.l4]
+		binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)+tcpLen))
+		binary.BigEndian.PutUint16(ip[4:], b.id0+uint16(i))
+		ip[10], ip[11] = 0, 0
+		binary.BigEndian.PutUint16(ip[10:], ^header.Checksum(ip, 0))
+	}
+	t := d[sf.l4:]
+	seq = b.seq0 + uint32(i*mss)
+	binary.BigEndian.PutUint32(t[4:], seq)
+	fl = b.flags
+	if i != nseg-1 {
+		fl &^= tcpFIN | tcpPSH
+	}
+	if i != 0 {
+		fl &^= tcpCWR
+	}
+	t[13] = fl
+	return tcpLen, seq, fl
 }
 
 // walkSuperFrame finds the headers of a TCP over IPv4 (or IPv6 when v6)

@@ -2,6 +2,7 @@ package configs
 
 import (
 	"net/netip"
+	"strings"
 
 	"neutrino/firewall"
 )
@@ -107,12 +108,9 @@ func (c *checker) checkFirewalls() {
 }
 
 func groupList(p *Port) string {
-	s := ""
+	names := make([]string, len(p.SecurityGroups))
 	for i, g := range p.SecurityGroups {
-		if i > 0 {
-			s += ", "
-		}
-		s += g.Name
+		names[i] = g.Name
 	}
-	return s
+	return strings.Join(names, ", ")
 }

@@ -2,7 +2,6 @@ package datapath
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -67,7 +66,7 @@ func (n *Node) StartCapture(port string) (*Capture, error) {
 		}
 	}
 	if c.key.dev < 0 && c.key.bridge < 0 {
-		return nil, fmt.Errorf("no port %q on node %s (ports: %s)", port, n.spec.Node, strings.Join(n.portNames(), ", "))
+		return nil, fmt.Errorf("no port %q on node %s (ports: %s)", port, n.spec.Node, strings.Join(n.portNames(true), ", "))
 	}
 	n.captureMu.Lock()
 	defer n.captureMu.Unlock()
@@ -146,17 +145,20 @@ func record(cs []*Capture, b *packet.Buffer, now int64, out bool) {
 	}
 }
 
-// portNames lists the ports a capture may name, sorted.
-func (n *Node) portNames() []string {
+// portNames lists the device ports, in port order, and with routers the
+// routers' qr- and qg- ports after them: what a capture (routers too) or
+// a trace (device ports) may name.
+func (n *Node) portNames(routers bool) []string {
 	var names []string
 	for _, p := range n.ports {
 		names = append(names, p.spec.Name)
 	}
-	for _, e := range n.g.Load().routers {
-		for k := range e.ports {
-			names = append(names, e.ports[k].name)
+	if routers {
+		for _, e := range n.g.Load().routers {
+			for k := range e.ports {
+				names = append(names, e.ports[k].name)
+			}
 		}
 	}
-	sort.Strings(names)
 	return names
 }

@@ -111,22 +111,22 @@ func (f *sgFilter) egress(w *Worker, b *packet.Buffer) bool {
 		return f.verdict(w, b, sgEgress, SGEtherType)
 	}
 	ip := d[l.L3:]
-	if l.Proto == header.ProtoUDP && l.Flags&header.HasL4 != 0 {
+	mac, src := [6]byte(d[6:12]), binary.BigEndian.Uint32(ip[12:16])
+	udp := l.Proto == header.ProtoUDP && l.Flags&header.HasL4 != 0
+	var sport, dport uint16
+	if udp {
 		u := header.UDP(d[l.L4:])
-		switch {
-		case u.SrcPort() == 68 && u.DstPort() == 67 &&
-			binary.BigEndian.Uint32(ip[12:16]) == 0 && binary.BigEndian.Uint32(ip[16:20]) == 0xffffffff &&
-			f.ownMAC([6]byte(d[6:12])):
-			return f.verdict(w, b, sgEgress, SGAcceptDHCPClient) // discover: before anti-spoofing, from the port's MAC
-		case !f.fromPair([6]byte(d[6:12]), binary.BigEndian.Uint32(ip[12:16])):
-			return f.verdict(w, b, sgEgress, SGSpoofedSource)
-		case u.SrcPort() == 68 && u.DstPort() == 67:
-			return f.verdict(w, b, sgEgress, SGAcceptDHCPClient)
-		case u.SrcPort() == 67 && u.DstPort() == 68:
-			return f.verdict(w, b, sgEgress, SGDHCPServer)
-		}
-	} else if !f.fromPair([6]byte(d[6:12]), binary.BigEndian.Uint32(ip[12:16])) {
+		sport, dport = u.SrcPort(), u.DstPort()
+	}
+	switch {
+	case udp && sport == 68 && dport == 67 && src == 0 && binary.BigEndian.Uint32(ip[16:20]) == 0xffffffff && f.ownMAC(mac):
+		return f.verdict(w, b, sgEgress, SGAcceptDHCPClient) // discover: before anti-spoofing, from the port's MAC
+	case !f.fromPair(mac, src):
 		return f.verdict(w, b, sgEgress, SGSpoofedSource)
+	case udp && sport == 68 && dport == 67:
+		return f.verdict(w, b, sgEgress, SGAcceptDHCPClient)
+	case udp && sport == 67 && dport == 68:
+		return f.verdict(w, b, sgEgress, SGDHCPServer)
 	}
 	return f.state(w, b, sgEgress)
 }

@@ -2,6 +2,7 @@ package datapath
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"neutrino/conntrack"
 	"neutrino/packet"
@@ -32,7 +33,7 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 	switch v.State {
 	case conntrack.StateEstablished, conntrack.StateRelated:
 		if tr != nil {
-			tr.Addf(f.label, sgDirName[dir], "conntrack %s zone %d", lower(v.State), f.zone)
+			tr.Addf(f.label, sgDirName[dir], "conntrack %s zone %d", strings.ToLower(v.State.String()), f.zone)
 		}
 		ok := f.verdict(w, b, dir, SGAcceptEstablished)
 		if d[l.L3+6]&0x20 != 0 { // MF: a first fragment
@@ -140,16 +141,4 @@ func matchKey(d []byte, l *header.Layout) uint16 {
 		}
 	}
 	return 0
-}
-
-func lower(s conntrack.CtState) string {
-	switch s {
-	case conntrack.StateEstablished:
-		return "established"
-	case conntrack.StateRelated:
-		return "related"
-	case conntrack.StateNew:
-		return "new"
-	}
-	return "invalid"
 }

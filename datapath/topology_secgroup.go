@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -60,7 +61,8 @@ func securitySpecs(v *configs.NodeView) ([]*SecuritySpec, error) {
 // rangePrefixes returns the fewest prefixes that cover the IPv4 addresses
 // from a to b, both included.
 func rangePrefixes(a, b netip.Addr) []netip.Prefix {
-	lo, hi := u32(a), u32(b)
+	a4, b4 := a.As4(), b.As4()
+	lo, hi := binary.BigEndian.Uint32(a4[:]), binary.BigEndian.Uint32(b4[:])
 	var out []netip.Prefix
 	for lo <= hi {
 		bits := 32
@@ -72,7 +74,9 @@ func rangePrefixes(a, b netip.Addr) []netip.Prefix {
 			}
 			bits--
 		}
-		out = append(out, netip.PrefixFrom(addr4(lo), bits))
+		var start [4]byte
+		binary.BigEndian.PutUint32(start[:], lo)
+		out = append(out, netip.PrefixFrom(netip.AddrFrom4(start), bits))
 		next := uint64(lo) + uint64(1)<<(32-bits)
 		if next > 0xffffffff {
 			break
@@ -80,13 +84,4 @@ func rangePrefixes(a, b netip.Addr) []netip.Prefix {
 		lo = uint32(next)
 	}
 	return out
-}
-
-func u32(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
-func addr4(v uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }

@@ -28,7 +28,7 @@ func (n *Node) Trace(port, desc string) (string, error) {
 		}
 	}
 	if !ok {
-		return "", fmt.Errorf("no port %q on node %s (ports: %s)", port, n.spec.Node, strings.Join(n.devicePortNames(), ", "))
+		return "", fmt.Errorf("no port %q on node %s (ports: %s)", port, n.spec.Node, strings.Join(n.portNames(false), ", "))
 	}
 	f, err := flow.Parse(desc)
 	if err != nil {
@@ -106,13 +106,4 @@ func (n *Node) macOf(lvid uint16, dst netip.Addr) net.HardwareAddr {
 		return gw
 	}
 	return net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-}
-
-// devicePortNames lists the ports a frame can be traced from.
-func (n *Node) devicePortNames() []string {
-	var names []string
-	for _, p := range n.ports {
-		names = append(names, p.spec.Name)
-	}
-	return names
 }

@@ -51,9 +51,9 @@ const captureBuffer = 4096
 // unknown port is an error that lists the ports there are.
 func (n *Node) StartCapture(port string) (*Capture, error) {
 	c := &Capture{n: n, Port: port, frames: make(chan CapturedFrame, captureBuffer), key: captureKey{dev: -1, bridge: -1}}
-	for i, p := range n.ports {
+	for _, p := range n.ports() {
 		if p.spec.Name == port || p.spec.Device == port {
-			c.key.dev, c.Kind, c.Port = i, p.spec.Kind.String(), p.spec.Name
+			c.key.dev, c.Kind, c.Port = int(p.id), p.spec.Kind.String(), p.spec.Name
 		}
 	}
 	if c.key.dev < 0 {
@@ -66,7 +66,7 @@ func (n *Node) StartCapture(port string) (*Capture, error) {
 		}
 	}
 	if c.key.dev < 0 && c.key.bridge < 0 {
-		return nil, fmt.Errorf("no port %q on node %s (ports: %s)", port, n.spec.Node, strings.Join(n.portNames(true), ", "))
+		return nil, fmt.Errorf("no port %q on node %s (ports: %s)", port, n.node, strings.Join(n.portNames(true), ", "))
 	}
 	n.captureMu.Lock()
 	defer n.captureMu.Unlock()
@@ -150,7 +150,7 @@ func record(cs []*Capture, b *packet.Buffer, now int64, out bool) {
 // a trace (device ports) may name.
 func (n *Node) portNames(routers bool) []string {
 	var names []string
-	for _, p := range n.ports {
+	for _, p := range n.ports() {
 		names = append(names, p.spec.Name)
 	}
 	if routers {

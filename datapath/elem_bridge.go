@@ -46,8 +46,8 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	case l2switch.Flood:
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)
 	default:
-		if int(in) < len(n.ports) && !w.dryRun {
-			n.ports[in].c.rxDrops.Add(1)
+		if int(in) < len(w.g.ports) && w.g.ports[in] != nil && !w.dryRun {
+			w.g.ports[in].c.rxDrops.Add(1)
 		}
 		w.dropIn(e, StageBridge, uint8(d.Drop), b)
 	}

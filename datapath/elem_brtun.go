@@ -2,6 +2,7 @@ package datapath
 
 import (
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -28,6 +29,7 @@ import (
 // VLAN, table 4), which calls learn (table 10) before br-int.
 type brtun struct {
 	n      *Node
+	spec   *TunnelSpec
 	dev    int       // the tunnel device port
 	br     *bridge   // br-int, for ARP replies
 	nets   []*tunNet // by LVID
@@ -89,12 +91,17 @@ const (
 	maxLearnt  = 65536
 )
 
-func (n *Node) newBrtun(dev int, spec *TunnelSpec, br *bridge) *brtun {
+func (n *Node) newBrtun(dev int, spec *TunnelSpec, br *bridge, was *brtun) *brtun {
 	e := &brtun{
-		n: n, dev: dev, br: br, byVNI: map[uint32]uint16{}, l2pop: map[tunMAC]uint16{},
+		n: n, dev: dev, br: br, spec: spec, byVNI: map[uint32]uint16{}, l2pop: map[tunMAC]uint16{},
 		arp: map[tunIP]tunARP{}, local: map[tunIP]bool{}, vteps: len(spec.VTEPs),
 		learnt: &tunLearnt{m: map[tunMAC]learntEntry{}},
 		c:      &brtunCounters{vtep: make([]vtepCounters, len(spec.VTEPs)+1)},
+	}
+	if was != nil && slices.Equal(was.spec.VTEPs, spec.VTEPs) {
+		// The same tunnels, numbered the same: what was learned from
+		// them and their counters stay (a reload).
+		e.learnt, e.c = was.learnt, was.c
 	}
 	for _, tn := range spec.Networks {
 		for int(tn.LVID) >= len(e.nets) {
@@ -265,7 +272,7 @@ func (e *brtun) learn(w *Worker, lvid uint16, src [6]byte, k uint16, size int) {
 }
 
 func (e *brtun) vtepAddr(k uint16) string {
-	if p := e.n.ports[e.dev].spec.Tunnel; p != nil && k >= 1 && int(k) <= len(p.VTEPs) {
+	if p := e.spec; k >= 1 && int(k) <= len(p.VTEPs) {
 		return p.VTEPs[k-1].String()
 	}
 	return "?"

@@ -20,12 +20,13 @@ import (
 // port's MAC is learned nowhere.
 type dhcpPort struct {
 	out     []target // by device port
+	spec    *DHCPSpec
 	server  *dhcp.Server
 	network string
 	lvid    uint16
 	mac     [6]byte
 	ips     [][4]byte // the DHCP server address of each DHCP-enabled subnet
-	c       dhcpPortCounters
+	c       *dhcpPortCounters
 }
 
 // dhcpPortCounters count what the DHCP port received and sent.

@@ -33,8 +33,8 @@ func (e *dhcpPort) serveDHCP(w *Worker, b *packet.Buffer) {
 		SrcIP:   ip.SrcAddr(),
 		Trusted: true,
 	}
-	if int(in) < len(w.n.ports) {
-		ps := &w.n.ports[in].spec
+	if int(in) < len(w.g.ports) && w.g.ports[in] != nil {
+		ps := &w.g.ports[in].spec
 		c.PortName = ps.Name
 		c.Trusted = ps.Kind == PortUplink || !ps.PortSecurity
 	}

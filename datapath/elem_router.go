@@ -28,6 +28,8 @@ import (
 // addresses is answered, and errors (time exceeded, unreachable,
 // fragmentation needed) are sent as Linux sends them, rate-limited.
 type routerElem struct {
+	*routerState
+	*neighState
 	n     *Node
 	label string
 	spec  *RouterSpec
@@ -36,12 +38,9 @@ type routerElem struct {
 	gw    int      // the qg- port, -1 when none
 	zone  uint16
 
-	fib   *router.FIB
-	arp   *router.Responder
-	neigh *router.Cache[*heldFrame]
-	ct    *conntrack.Table
-	icmp  *router.ICMPLimiter
-	frags *defrag.Table
+	fib *router.FIB
+	arp *router.Responder
+	ct  *conntrack.Table
 
 	// Floating IPs: DNAT floating -> fixed, SNAT fixed -> floating.
 	dnat map[[4]byte][4]byte
@@ -54,8 +53,30 @@ type routerElem struct {
 	// (nearly all) skips the exact checks.
 	special [4]uint64
 
+	// Gratuitous ARP: the addresses to announce (nil: all the router
+	// answers for), the rounds sent and when the first was. Only the
+	// router timers touch them.
+	garpOnly map[[4]byte]bool
+	garpSent int
+	garpAt   int64
+}
+
+// routerState is what a router keeps across reloads that leave it in
+// place: its ICMP rate limit, its datagrams being reassembled and its
+// counters.
+type routerState struct {
+	icmp  *router.ICMPLimiter
+	frags *defrag.Table
+	c     routerCounters
+}
+
+// neighState is the router's neighbour cache and the frames it holds; a
+// reload keeps it when the router's ports stay as they were (the cache
+// names them by number).
+type neighState struct {
+	neigh     *router.Cache[*heldFrame]
 	heldBytes atomic.Int64 // bytes of frames waiting for neighbours
-	c         routerCounters
+	ifaces    []string     // the ports' names, by number
 }
 
 // routerPort is one qr- or qg- port of a router.
@@ -84,15 +105,15 @@ const maxHeldBytes = 4 << 20
 
 func (e *routerElem) name() string { return e.label }
 
-// newRouter builds the element of spec; the bridge ports of its ports
-// start at first.
-func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.Table, br *bridge) (*routerElem, error) {
+// newRouter builds the element of spec; bports are its ports' br-int
+// ports. was, when set, is the router's element in the graph a reload
+// replaces: its state goes on in the new one.
+func (n *Node) newRouter(spec *RouterSpec, bports []l2switch.PortID, ct *conntrack.Table, br *bridge, was *routerElem) (*routerElem, error) {
 	e := &routerElem{
-		n: n, label: "qrouter-" + spec.Name, spec: spec, gw: spec.Gateway, zone: spec.Zone,
-		ct: ct, icmp: router.NewICMPLimiter(router.ICMPLimitConfig{}), frags: defrag.New(defrag.Config{}),
-		neigh: router.New[*heldFrame](router.Config{}),
-		dnat:  map[[4]byte][4]byte{}, fip: map[[4]byte][4]byte{}, snat: spec.EnableSNAT,
+		n: n, label: "qrouter-" + spec.Name, spec: spec, gw: spec.Gateway, zone: spec.Zone, ct: ct,
+		dnat: map[[4]byte][4]byte{}, fip: map[[4]byte][4]byte{}, snat: spec.EnableSNAT,
 	}
+	e.adopt(was)
 	fib, err := router.Build(spec.Routes)
 	if err != nil {
 		return nil, fmt.Errorf("router %s: %w", spec.Name, err)
@@ -102,7 +123,7 @@ func (n *Node) newRouter(spec *RouterSpec, first l2switch.PortID, ct *conntrack.
 	for i, ps := range spec.Ports {
 		p := routerPort{
 			name: ps.Name, mac: [6]byte(ps.MAC), ip: ps.Addr.Addr().As4(), prefix: ps.Addr.Masked(),
-			lvid: ps.LVID, mtu: ps.MTU, gateway: ps.Gateway, bport: first + l2switch.PortID(i),
+			lvid: ps.LVID, mtu: ps.MTU, gateway: ps.Gateway, bport: bports[i],
 		}
 		if p.prefix.Bits() < 31 {
 			p.bcast = broadcastOf(p.prefix)

@@ -32,7 +32,11 @@ type sgFilter struct {
 	rules    []firewall.Rule
 	hits     []ruleHits // by rule id
 	frags    *fragMemory
-	gen      uint16 // 15 bits: tells this filter's cache entries from an older one's of the port (tag)
+	spec     *SecuritySpec
+	// base is what the workers' counters of the slot's fixed rules held
+	// when the filter was made (a reload's new filter starts at zero).
+	base [2][NumSGReasons][2]uint64
+	gen  uint16 // 15 bits: tells this filter's cache entries from an older one's of the port (tag)
 }
 
 // sgPair is an AddressPair ready for comparing: an IPv4 prefix as
@@ -52,12 +56,26 @@ type ruleHits struct {
 // by direction and rule.
 type sgCounters [2][NumSGReasons]struct{ pkts, bytes uint64Counter }
 
-func newFilter(n *Node, p *port) *sgFilter {
+// newFilter builds port p's filter. was, when set, is the filter of p's
+// slot in the graph a reload replaces: when it filters the same way, the
+// new one goes on with its counters, its fragments and its generation
+// (so the workers' conntrack caches stay valid).
+func newFilter(n *Node, p *port, was *sgFilter) *sgFilter {
 	s := p.spec.Security
 	f := &sgFilter{
 		n: n, p: p, label: "sg-" + p.spec.Name, zone: s.Zone, stateful: s.Stateful,
-		groups: s.Groups, set: s.Rules, frags: newFragMemory(),
-		gen: uint16(n.filterGen.Add(1) & 0x7fff),
+		groups: s.Groups, set: s.Rules,
+	}
+	if was != nil && was.p.spec.Name == p.spec.Name && sameSecurity(was.spec, s) {
+		f.spec, f.set, f.hits, f.frags, f.gen, f.base = was.spec, was.set, was.hits, was.frags, was.gen, was.base
+		f.match, f.rules, f.mac, f.pairs = was.match, was.rules, was.mac, was.pairs
+		return f
+	}
+	f.spec, f.frags, f.gen = s, newFragMemory(), uint16(n.filterGen.Add(1)&0x7fff)
+	if n.g.Load() != nil {
+		// A reload: the slot's fixed-rule counters so far are an older
+		// filter's.
+		f.base = n.sgCounts(int(p.id))
 	}
 	f.match[sgEgress], f.match[sgIngress] = s.Rules.Egress(), s.Rules.Ingress()
 	f.rules = s.Rules.Rules()

@@ -31,7 +31,7 @@ func FuzzSecurityGroup(f *testing.F) {
 		n, _ := memNode(t, spec, Options{}, mem.AsSink())
 		send(t, n, "a", echo(t, sgA.mac, sgOut.mac, sgA.ip, sgOut.ip, 64, 7, 1, false))
 		before := n.Counters()
-		in := int(port) % len(n.ports)
+		in := int(port) % len(n.ports())
 		b := packet.NewBuffer(packet.MaxFrame)
 		b.SetData(frame)
 		n.Process(n.NewWorker(1), in, []*packet.Buffer{b})

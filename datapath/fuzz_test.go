@@ -24,7 +24,7 @@ func FuzzProcess(f *testing.F) {
 			return
 		}
 		n, _ := memNode(t, twoNetSpec(), Options{}, mem.AsSink())
-		in := int(port) % len(n.ports)
+		in := int(port) % len(n.ports())
 		b := packet.NewBuffer(packet.MaxFrame)
 		b.SetData(frame)
 		b.Meta.GSO = packet.GSO{

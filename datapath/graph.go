@@ -28,9 +28,13 @@ func deviceTarget(i int) target { return target{port: uint16(i)} }
 // beside the running one. Long-lived state (the FDB, DHCP leases) lives
 // outside the graph and is handed to the elements that use it.
 type graph struct {
+	spec *Spec
+	// ports are the device ports by slot (nil: a slot of a DHCP or
+	// router port, or free).
+	ports []*port
 	elems []element
 	wires [][]target // wires[e][out]: where element e's output port out leads (each element holds its own row)
-	entry []*portIn  // entry[i]: where frames read from device port i enter
+	entry []*portIn  // entry[i]: where frames read from device port i enter (nil: no device in slot i)
 	// routers are the router elements, in topology order, for the
 	// timers and `show`. Unlike the FDB and the leases, their neighbour
 	// caches and reassembly tables live in the elements; the connection

@@ -45,8 +45,9 @@ type FDBEntry struct {
 
 // Ports describes the node's ports in topology order.
 func (n *Node) Ports() []PortInfo {
-	out := make([]PortInfo, 0, len(n.ports))
-	for _, p := range n.ports {
+	ports := n.ports()
+	out := make([]PortInfo, 0, len(ports))
+	for _, p := range ports {
 		s := p.spec
 		pi := PortInfo{
 			Name: s.Name, Kind: s.Kind.String(), Device: s.Device, Attach: s.Attach.String(),
@@ -59,7 +60,7 @@ func (n *Node) Ports() []PortInfo {
 			pi.Netns = s.Netns.Namespace
 		}
 		if p.trunk != nil {
-			pi.VLANs = n.uplinkVLANs(s)
+			pi.VLANs = uplinkNetworks(n.Spec(), s)
 		}
 		if p.down.Load() {
 			pi.State = "gone"
@@ -81,10 +82,10 @@ func (n *Node) Ports() []PortInfo {
 }
 
 // uplinkVLANs renders an uplink's networks: "ext-net=untagged,prov=vid 101".
-func (n *Node) uplinkVLANs(s PortSpec) string {
+func uplinkNetworks(spec *Spec, s PortSpec) string {
 	var parts []string
 	if s.Untagged != 0 {
-		parts = append(parts, n.networkName(s.Untagged)+"=untagged")
+		parts = append(parts, spec.networkName(s.Untagged)+"=untagged")
 	}
 	vids := make([]int, 0, len(s.Tags))
 	for vid := range s.Tags {
@@ -92,13 +93,13 @@ func (n *Node) uplinkVLANs(s PortSpec) string {
 	}
 	sort.Ints(vids)
 	for _, vid := range vids {
-		parts = append(parts, n.networkName(s.Tags[uint16(vid)])+"=vid "+strconv.Itoa(vid))
+		parts = append(parts, spec.networkName(s.Tags[uint16(vid)])+"=vid "+strconv.Itoa(vid))
 	}
 	return strings.Join(parts, ",")
 }
 
-func (n *Node) networkName(lvid uint16) string {
-	if nw := n.spec.network(lvid); nw != nil {
+func (s *Spec) networkName(lvid uint16) string {
+	if nw := s.network(lvid); nw != nil {
 		return nw.Name
 	}
 	return "?"
@@ -124,7 +125,7 @@ func (n *Node) fdbEntry(e l2switch.Entry) FDBEntry {
 	f := FDBEntry{
 		Port:    n.bridgePortName(e.Port),
 		LVID:    e.LVID,
-		Network: n.networkName(e.LVID),
+		Network: n.Spec().networkName(e.LVID),
 		MAC:     macString(e.MAC),
 		Age:     e.Age,
 	}
@@ -139,7 +140,7 @@ func macString(m [6]byte) string { return net.HardwareAddr(m[:]).String() }
 // Counters snapshots every counter of the node.
 func (n *Node) Counters() Counters {
 	c := Counters{Drops: map[string]uint64{}, FDB: map[string]uint64{}}
-	for _, p := range n.ports {
+	for _, p := range n.ports() {
 		pc := p.c.snapshot(p.spec.Name)
 		if lc, ok := p.ep.(link.Counter); ok {
 			pc.Link = lc.LinkCounters()

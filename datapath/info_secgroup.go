@@ -43,7 +43,7 @@ func (n *Node) SecurityGroups(port string) ([]SecurityGroupInfo, error) {
 		if f == nil {
 			continue
 		}
-		p := n.ports[i]
+		p := g.ports[i]
 		names = append(names, p.spec.Name)
 		if port != "" && port != p.spec.Name && port != p.spec.Device {
 			continue
@@ -69,6 +69,13 @@ func (n *Node) filterInfo(f *sgFilter) SecurityGroupInfo {
 		si.Pairs = append(si.Pairs, ap.Prefix.String()+" "+ap.MAC.String())
 	}
 	fixed := n.sgCounts(int(f.p.id))
+	for dir := range fixed {
+		for r := range fixed[dir] {
+			for k := range fixed[dir][r] {
+				fixed[dir][r][k] -= f.base[dir][r][k]
+			}
+		}
+	}
 	for dir := range sgChains {
 		var chain []ChainRuleInfo
 		for _, r := range sgChains[dir] {

@@ -42,7 +42,7 @@ func (n *Node) Tunnels() (TunnelInfo, bool) {
 	if e == nil {
 		return TunnelInfo{}, false
 	}
-	s := n.ports[e.dev].spec.Tunnel
+	s := e.spec
 	ti := TunnelInfo{
 		Local: s.Local.String(), Port: s.Port, VTEPs: []VTEPInfo{}, Networks: []TunnelNetworkInfo{},
 		ARPAnswered: e.c.arpAnswered.Load(), ARPLocal: e.c.arpLocal.Load(),

@@ -50,8 +50,8 @@ type Options struct {
 // joins them, the long-lived state the elements use (br-int's FDB) and
 // the counters.
 type Node struct {
-	spec   *Spec
-	ports  []*port // device ports; port i is br-int port i
+	node   string // its name in the topology
+	open   Opener
 	sw     *l2switch.Switch
 	leases *dhcp.Leases
 	ct     *conntrack.Table // the routers' and the security groups' connections, a zone each
@@ -65,23 +65,46 @@ type Node struct {
 	// serializes traces.
 	tracer  *Worker
 	traceMu sync.Mutex
-	g       atomic.Pointer[graph]
-	clock   clock.Clock
-	log     *slog.Logger
-	batch   int
+	// g is the running graph, with the spec and the ports it was built
+	// from; a reload swaps it whole.
+	g     atomic.Pointer[graph]
+	clock clock.Clock
+	log   *slog.Logger
+	batch int
 
 	workersMu sync.Mutex
 	workers   []*Worker // whose drop counters the node sums
+
+	// Storm control's bucket for each port, what reloads build with.
+	storm   ratelimit.Bucket
+	stormOn bool
+	// reloadMu serializes reloads; slots are the br-int ports' ids by
+	// what holds them (slotKeys), changed under it.
+	reloadMu sync.Mutex
+	slots    map[string]l2switch.PortID
+	// running is set by Run: a reload starts readers for new ports;
+	// stopped once Run has closed the ports: no reload opens any after.
+	running *runState
+	stopped bool
 }
 
-// port is one port of the node with its endpoint.
+// port is one port of the node in one graph: its spec, its br-int port
+// (slot) and its device. A reload that leaves a port's device as it was
+// makes a new port around the same device, so the endpoint, its reader and
+// its counters go on untouched.
 type port struct {
-	id       l2switch.PortID
-	spec     PortSpec
+	*device
+	id    l2switch.PortID // its slot: br-int port id and device index, stable across reloads
+	spec  PortSpec
+	trunk *l2switch.Trunk // uplinks only
+}
+
+// device is a port's endpoint and what lives as long as it does.
+type device struct {
 	ep       link.Endpoint
 	caps     link.Caps
-	trunk    *l2switch.Trunk // uplinks only
-	maxFrame int             // largest frame without GSO: MTU + Ethernet header (+ tag on uplinks)
+	maxFrame int // largest frame without GSO: MTU + Ethernet header (+ tag on uplinks)
+	mtu      int
 	down     atomic.Bool
 	c        portCounters
 }
@@ -102,13 +125,6 @@ func New(spec *Spec, opts Options) (*Node, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 64
 	}
-	routerPorts := 0
-	for _, r := range spec.Routers {
-		routerPorts += len(r.Ports)
-	}
-	if len(spec.Ports)+len(spec.Networks)+routerPorts > int(^l2switch.PortID(0)) {
-		return nil, fmt.Errorf("node %s: too many ports (%d)", spec.Node, len(spec.Ports))
-	}
 	if opts.ConntrackMax == 0 {
 		opts.ConntrackMax = spec.ConntrackMax
 	}
@@ -116,7 +132,8 @@ func New(spec *Spec, opts Options) (*Node, error) {
 		opts.Leases = dhcp.NewLeases()
 	}
 	n := &Node{
-		spec:   spec,
+		node:   spec.Node,
+		open:   opts.Open,
 		leases: opts.Leases,
 		clock:  opts.Clock,
 		log:    opts.Logger,
@@ -126,72 +143,134 @@ func New(spec *Spec, opts Options) (*Node, error) {
 		sw: l2switch.New(l2switch.Config{AgingTime: opts.AgingTime, MaxMACsPerPort: opts.MaxMACsPerPort,
 			MaxEntries: opts.MaxFDBEntries}),
 	}
-	membership := make(l2switch.Membership, len(spec.Ports))
-	for i, ps := range spec.Ports {
-		ep, err := opts.Open(ps)
-		if err != nil {
-			err = fmt.Errorf("%s %s (%s): %w", ps.Kind, ps.Name, ps.Device, err)
-			return nil, errors.Join(err, n.Close())
-		}
-		p := &port{id: l2switch.PortID(i), spec: ps, ep: ep, caps: ep.Caps()}
-		mtu := ps.MTU
-		if em := ep.MTU(); mtu == 0 || ps.Attach == AttachExisting && em < mtu {
-			// An existing interface can't carry more than its own MTU.
-			if mtu != 0 {
-				n.log.Warn("interface MTU is below the network's; using it", "port", ps.Name, "device", ps.Device, "interface_mtu", em, "network_mtu", mtu)
-			}
-			mtu = em
-		}
-		p.maxFrame = mtu + header.EthernetLen
-		switch {
-		case ps.Kind == PortTunnel:
-			for _, tn := range ps.Tunnel.Networks {
-				membership[p.id] = append(membership[p.id], tn.LVID)
-			}
-			n.sw.SetUnlimited(p.id) // every remote port's MAC is behind it
-		case ps.Kind == PortUplink:
-			trunk, err := l2switch.NewTrunk(ps.Untagged, ps.Tags)
-			if err != nil {
-				return nil, errors.Join(fmt.Errorf("uplink %s: %w", ps.Name, err), ep.Close(), n.Close())
-			}
-			p.trunk = trunk
-			membership[p.id] = uplinkVLANs(ps)
-			// Any number of hosts may sit behind a physical network.
-			n.sw.SetUnlimited(p.id)
-		default:
-			membership[p.id] = []uint16{ps.LVID}
-		}
-		n.ports = append(n.ports, p)
-		switch ps.Kind {
-		case PortTunnel:
-			n.log.Info("tunnel up", "name", ps.Name, "local", ps.Tunnel.Local, "port", ps.Tunnel.Port,
-				"vteps", len(ps.Tunnel.VTEPs), "networks", len(ps.Tunnel.Networks), "mtu", mtu)
-		case PortUplink:
-			n.log.Info("uplink up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
-				"networks", n.uplinkVLANs(ps), "mtu", mtu)
-		default:
-			n.log.Info("port up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
-				"mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", mtu)
-		}
-	}
-	storm, stormOn := stormBucket(opts)
-	g, err := n.buildGraph(membership, storm, stormOn)
+	n.storm, n.stormOn = stormBucket(opts)
+	slots, err := assignSlots(nil, slotKeys(spec))
 	if err != nil {
-		return nil, errors.Join(err, n.Close())
+		return nil, fmt.Errorf("node %s: %w", spec.Node, err)
 	}
+	ports := make([]*port, slotCount(slots))
+	closeAll := func() error {
+		var errs []error
+		for _, p := range ports {
+			if p != nil {
+				errs = append(errs, p.close())
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, ps := range spec.Ports {
+		p, err := n.openPort(spec, ps, slots[portSlotKey(ps.Name)])
+		if err != nil {
+			return nil, errors.Join(err, closeAll())
+		}
+		ports[p.id] = p
+	}
+	g, membership, err := n.buildGraph(spec, ports, slots, nil)
+	if err != nil {
+		return nil, errors.Join(err, closeAll())
+	}
+	n.setLimits(g)
 	if err := n.sw.SetMembership(membership); err != nil {
-		return nil, errors.Join(err, n.Close())
+		return nil, errors.Join(err, closeAll())
 	}
+	n.slots = slots
 	n.g.Store(g)
 	for _, r := range spec.Routers {
-		var ports []string
-		for _, p := range r.Ports {
-			ports = append(ports, p.Name+"="+p.Addr.String())
-		}
-		n.log.Info("router up", "name", r.Name, "ports", strings.Join(ports, ","),
-			"floating_ips", len(r.FloatingIPs), "enable_snat", r.EnableSNAT, "conntrack_zone", r.Zone)
+		n.logRouter("router up", &r)
 	}
 	return n, nil
+}
+
+// openPort opens the endpoint of ps, a port of spec, as the port in
+// slot id.
+func (n *Node) openPort(spec *Spec, ps PortSpec, id l2switch.PortID) (*port, error) {
+	ep, err := n.open(ps)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s (%s): %w", ps.Kind, ps.Name, ps.Device, err)
+	}
+	d := &device{ep: ep, caps: ep.Caps(), mtu: ps.MTU}
+	if em := ep.MTU(); d.mtu == 0 || ps.Attach == AttachExisting && em < d.mtu {
+		// An existing interface can't carry more than its own MTU.
+		if d.mtu != 0 {
+			n.log.Warn("interface MTU is below the network's; using it", "port", ps.Name, "device", ps.Device, "interface_mtu", em, "network_mtu", d.mtu)
+		}
+		d.mtu = em
+	}
+	d.maxFrame = d.mtu + header.EthernetLen
+	p, err := newPort(d, id, ps)
+	if err != nil {
+		return nil, errors.Join(err, ep.Close())
+	}
+	switch ps.Kind {
+	case PortTunnel:
+		n.log.Info("tunnel up", "name", ps.Name, "local", ps.Tunnel.Local, "port", ps.Tunnel.Port,
+			"vteps", len(ps.Tunnel.VTEPs), "networks", len(ps.Tunnel.Networks), "mtu", d.mtu)
+	case PortUplink:
+		n.log.Info("uplink up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
+			"networks", uplinkNetworks(spec, ps), "mtu", d.mtu)
+	default:
+		n.log.Info("port up", "name", ps.Name, "device", ps.Device, "attach", ps.Attach.String(),
+			"mac", ps.MAC.String(), "network", ps.Network, "lvid", ps.LVID, "mtu", d.mtu)
+	}
+	return p, nil
+}
+
+// newPort makes the port of ps in slot id around device d.
+func newPort(d *device, id l2switch.PortID, ps PortSpec) (*port, error) {
+	p := &port{device: d, id: id, spec: ps}
+	if ps.Kind == PortUplink {
+		trunk, err := l2switch.NewTrunk(ps.Untagged, ps.Tags)
+		if err != nil {
+			return nil, fmt.Errorf("uplink %s: %w", ps.Name, err)
+		}
+		p.trunk = trunk
+	}
+	return p, nil
+}
+
+// close closes the port's endpoint (a TAP device the node created goes).
+func (p *port) close() error {
+	if err := p.ep.Close(); err != nil {
+		return fmt.Errorf("%s %s: %w", p.spec.Kind, p.spec.Name, err)
+	}
+	return nil
+}
+
+// vlans lists the local VLANs the device port carries on br-int.
+func (p *port) vlans() []uint16 {
+	switch p.spec.Kind {
+	case PortTunnel:
+		var l []uint16
+		for _, tn := range p.spec.Tunnel.Networks {
+			l = append(l, tn.LVID)
+		}
+		return l
+	case PortUplink:
+		return uplinkVLANs(p.spec)
+	}
+	return []uint16{p.spec.LVID}
+}
+
+// setLimits sets br-int's MAC limit of each device port of g: none on
+// the tunnel (every remote port's MAC is behind it) and on uplinks (any
+// number of hosts may sit behind a physical network), the limit on VM
+// ports.
+func (n *Node) setLimits(g *graph) {
+	for _, p := range g.ports {
+		if p != nil {
+			n.sw.SetUnlimited(p.id, p.spec.Kind != PortVM)
+		}
+	}
+}
+
+// logRouter logs a router's ports, floating IPs and zone.
+func (n *Node) logRouter(msg string, r *RouterSpec) {
+	var ports []string
+	for _, p := range r.Ports {
+		ports = append(ports, p.Name+"="+p.Addr.String())
+	}
+	n.log.Info(msg, "name", r.Name, "ports", strings.Join(ports, ","),
+		"floating_ips", len(r.FloatingIPs), "enable_snat", r.EnableSNAT, "conntrack_zone", r.Zone)
 }
 
 // Storm control defaults: a port may send this many broadcast and multicast
@@ -235,19 +314,32 @@ func uplinkVLANs(ps PortSpec) []uint16 {
 // Close closes every endpoint (removing the TAP devices the node created).
 func (n *Node) Close() error {
 	var errs []error
-	for _, p := range n.ports {
-		if err := p.ep.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("%s %s: %w", p.spec.Kind, p.spec.Name, err))
-		}
+	for _, p := range n.ports() {
+		errs = append(errs, p.close())
 	}
 	return errors.Join(errs...)
 }
 
-// PortIndex returns the index of the port or uplink named name.
+// ports lists the node's device ports now, in slot order.
+func (n *Node) ports() []*port {
+	var l []*port
+	for _, p := range n.g.Load().ports {
+		if p != nil {
+			l = append(l, p)
+		}
+	}
+	return l
+}
+
+// Spec returns what the node is made of now (after the last reload).
+func (n *Node) Spec() *Spec { return n.g.Load().spec }
+
+// PortIndex returns the slot (the index Process takes) of the port or
+// uplink named name.
 func (n *Node) PortIndex(name string) (int, bool) {
-	for i, p := range n.ports {
-		if p.spec.Name == name {
-			return i, true
+	for _, p := range n.g.Load().ports {
+		if p != nil && p.spec.Name == name {
+			return int(p.id), true
 		}
 	}
 	return 0, false

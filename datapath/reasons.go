@@ -25,6 +25,7 @@ const (
 	ReasonUnknownVNI                                                 // a VXLAN frame whose VNI is no network of the node (br-tun table 4)
 	ReasonUnknownVTEP                                                // a VXLAN frame from an underlay address that is no node of the topology
 	ReasonNoVTEP                                                     // a frame for a vxlan network no other node has (an empty flood list)
+	ReasonPortRemoved                                                // a frame for or from a port a reload has just removed
 	NumReasons
 )
 
@@ -45,6 +46,7 @@ var reasonNames = [NumReasons]string{
 	ReasonUnknownVNI:     "unknown_vni",
 	ReasonUnknownVTEP:    "unknown_vtep",
 	ReasonNoVTEP:         "no_vtep",
+	ReasonPortRemoved:    "port_removed",
 }
 
 func init() {

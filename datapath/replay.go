@@ -177,7 +177,7 @@ func replayFrames(n *Node, clk *clock.Fake, inputs []ReplayInput, readers []*pca
 		h := &heads[best]
 		clk.Set(h.buf.Meta.Time)
 		res.Frames++
-		if t := n.ports[h.port].spec.Tunnel; t != nil && !decapReplay(h.buf, t) {
+		if t := n.g.Load().ports[h.port].spec.Tunnel; t != nil && !decapReplay(h.buf, t) {
 			res.NotVXLAN++ // what the tunnel endpoint would not pass on
 			if err := next(best); err != nil {
 				return nil, fmt.Errorf("--in %s=%s: %w", inputs[best].Port, inputs[best].Path, err)

@@ -115,7 +115,7 @@ func newRig(t testing.TB, spec *Spec, opts Options, epOpts ...mem.Option) *rig {
 	n, eps := memNode(t, spec, opts, epOpts...)
 	r := &rig{
 		t: t, n: n, e: n.g.Load().routers[0], eps: eps, clk: clk,
-		w: n.NewWorker(64), tw: n.NewWorker(64), rt: routerTimers{start: clk.Now()},
+		w: n.NewWorker(64), tw: n.NewWorker(64), rt: routerTimers{},
 		seen: map[string]int{}, answer: true, lax: map[uint16]bool{}, got: map[string][][]byte{},
 	}
 	r.prev = r.counters()

@@ -2,10 +2,9 @@ package datapath
 
 import "neutrino/router"
 
-// routerTimers is what the routers' timers keep between ticks: when they
-// started, the rounds of gratuitous ARP sent, and scratch slices.
+// routerTimers is what the routers' timers keep between ticks: how many
+// ticks sent gratuitous ARP, and scratch slices.
 type routerTimers struct {
-	start   int64
 	garp    int
 	reqs    []router.Request
 	dropped []*heldFrame
@@ -16,11 +15,24 @@ type routerTimers struct {
 // requests and failures, the expiry of incomplete datagrams and of
 // connections; what they send is written before it returns.
 func (n *Node) routerTick(w *Worker, rt *routerTimers, now int64) {
-	w.g, w.now = n.g.Load(), now
-	if rt.garp < garpRounds && now-rt.start >= int64(rt.garp)*int64(garpInterval) {
-		for _, e := range w.g.routers {
-			e.announce(w)
+	w.begin(n.g.Load())
+	defer w.end()
+	w.now = now
+	announced := false
+	for _, e := range w.g.routers {
+		if e.garpSent >= garpRounds {
+			continue
 		}
+		if e.garpSent == 0 {
+			e.garpAt = now
+		}
+		if now-e.garpAt >= int64(e.garpSent)*int64(garpInterval) {
+			e.announce(w)
+			e.garpSent++
+			announced = true
+		}
+	}
+	if announced {
 		rt.garp++
 	}
 	for _, e := range w.g.routers {

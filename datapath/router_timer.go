@@ -25,14 +25,10 @@ const conntrackExpireBudget = 4096
 // routerLoop runs the routers' timers until ctx is done, on a worker of
 // its own: what they send goes out as any batch's frames do.
 func (n *Node) routerLoop(ctx context.Context) {
-	g := n.g.Load()
-	if len(g.routers) == 0 {
-		return
-	}
 	w := n.NewWorker(n.batch)
 	t := time.NewTicker(routerTick)
 	defer t.Stop()
-	rt := &routerTimers{start: n.clock.Now()}
+	rt := &routerTimers{}
 	for {
 		n.routerTick(w, rt, n.clock.Now())
 		select {
@@ -55,6 +51,9 @@ func (e *routerElem) announce(w *Worker) {
 			}
 		}
 		for _, ip := range addrs {
+			if e.garpOnly != nil && !e.garpOnly[ip] {
+				continue
+			}
 			for _, reply := range []bool{false, true} {
 				if len(w.held) >= poolBuffers-4 {
 					w.flush() // a router with many floating IPs: send what is made, free the pool

@@ -16,13 +16,12 @@ import (
 // TAP devices the node created go away) and returns.
 func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, p := range n.ports {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n.readLoop(ctx, p)
-		}()
+	n.reloadMu.Lock()
+	n.running = &runState{ctx: ctx, wg: &wg}
+	for _, p := range n.ports() {
+		n.startReader(p)
 	}
+	n.reloadMu.Unlock()
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -33,13 +32,33 @@ func (n *Node) Run(ctx context.Context) error {
 		n.routerLoop(ctx)
 	}()
 	<-ctx.Done()
+	n.reloadMu.Lock() // a reload in progress ends first; none starts after
 	err := n.Close()
+	n.stopped = true
+	n.reloadMu.Unlock()
 	wg.Wait()
 	// The last changes, and a compact file for the next start.
 	if ferr := n.leases.Compact(); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("DHCP leases: %w", ferr))
 	}
 	return err
+}
+
+// runState is what Run gives the readers it starts, and a reload the
+// readers of the ports it adds.
+type runState struct {
+	ctx context.Context
+	wg  *sync.WaitGroup
+}
+
+// startReader starts p's reader; n.reloadMu is held, n.running set.
+func (n *Node) startReader(p *port) {
+	r := n.running
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		n.readLoop(r.ctx, p)
+	}()
 }
 
 // readLoop is one port's reader: batches in, run to completion.

@@ -65,10 +65,13 @@ func traceForward(tr *packet.Trace, n *Node, in l2switch.PortID, lvid uint16, et
 // bridgePortName names br-int port id: a device port's name, or a DHCP
 // port's element name.
 func (n *Node) bridgePortName(id l2switch.PortID) string {
-	if int(id) < len(n.ports) {
-		return n.ports[id].spec.Name
-	}
 	g := n.g.Load()
+	if int(id) < len(g.ports) && g.ports[id] != nil {
+		return g.ports[id].spec.Name
+	}
+	if int(id) >= len(g.wires[0]) {
+		return "?"
+	}
 	if t := g.wires[0][id]; t.elem != nil {
 		if r, ok := t.elem.(*routerElem); ok {
 			return r.ports[t.port].name

@@ -21,20 +21,20 @@ import (
 func (n *Node) Trace(port, desc string) (string, error) {
 	idx, ok := n.PortIndex(port)
 	if !ok {
-		for i, p := range n.ports {
+		for _, p := range n.ports() {
 			if p.spec.Device == port {
-				idx, ok = i, true
+				idx, ok = int(p.id), true
 			}
 		}
 	}
 	if !ok {
-		return "", fmt.Errorf("no port %q on node %s (ports: %s)", port, n.spec.Node, strings.Join(n.portNames(false), ", "))
+		return "", fmt.Errorf("no port %q on node %s (ports: %s)", port, n.node, strings.Join(n.portNames(false), ", "))
 	}
 	f, err := flow.Parse(desc)
 	if err != nil {
 		return "", err
 	}
-	ps := n.ports[idx].spec
+	ps := n.g.Load().ports[idx].spec
 	var srcIP netip.Addr
 	if len(ps.IPs) > 0 {
 		srcIP = ps.IPs[0]
@@ -65,7 +65,7 @@ func (n *Node) Trace(port, desc string) (string, error) {
 // dst: the owner of dst on the network, else the network's router
 // interface, else broadcast.
 func (n *Node) macOf(lvid uint16, dst netip.Addr) net.HardwareAddr {
-	for _, p := range n.ports {
+	for _, p := range n.ports() {
 		if p.spec.LVID == lvid && p.spec.Kind == PortVM {
 			for _, ip := range p.spec.IPs {
 				if ip == dst {
@@ -75,7 +75,7 @@ func (n *Node) macOf(lvid uint16, dst netip.Addr) net.HardwareAddr {
 		}
 	}
 	var gw net.HardwareAddr
-	for _, r := range n.spec.Routers {
+	for _, r := range n.Spec().Routers {
 		for _, rp := range r.Ports {
 			if rp.LVID != lvid {
 				continue
@@ -88,7 +88,7 @@ func (n *Node) macOf(lvid uint16, dst netip.Addr) net.HardwareAddr {
 			}
 		}
 	}
-	for _, p := range n.ports {
+	for _, p := range n.ports() {
 		if t := p.spec.Tunnel; t != nil {
 			for _, tn := range t.Networks {
 				if tn.LVID != lvid {

@@ -100,7 +100,7 @@ func (l *tunnelLab) out(node string) map[string][][]byte { return l.obs[node].ta
 
 // mac returns the MAC of port on node.
 func (l *tunnelLab) mac(node, port string) net.HardwareAddr {
-	for _, ps := range l.nodes[node].spec.Ports {
+	for _, ps := range l.nodes[node].Spec().Ports {
 		if ps.Name == port {
 			return ps.MAC
 		}

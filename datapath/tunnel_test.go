@@ -168,7 +168,7 @@ func TestTunnelToRouter(t *testing.T) {
 	l := newTunnelLab(t, "testdata/tunnels/router.yaml", "network", "compute")
 	vm := l.mac("compute", "vm")
 	var qr net.HardwareAddr
-	for _, r := range l.nodes["network"].spec.Routers {
+	for _, r := range l.nodes["network"].Spec().Routers {
 		for _, p := range r.Ports {
 			if p.Network == "tenant" {
 				qr = p.MAC

@@ -1,6 +1,8 @@
 package datapath
 
 import (
+	"sync/atomic"
+
 	"neutrino/conntrack"
 	"neutrino/link"
 	"neutrino/nat"
@@ -41,8 +43,13 @@ type Worker struct {
 	segs   []*packet.Buffer // segmentation scratch, allocated on first use
 	segLen int              // size of each scratch buffer
 
-	pool *packet.Pool
-	held []*packet.Buffer // taken from the pool in this batch, given back after the flush
+	pool  *packet.Pool
+	batch int // frames per batch, what the queues are made for
+	// seq is odd while the worker runs a batch: a reload waits for the
+	// batches that began on the graph it replaced.
+	seq     atomic.Uint32
+	covered *graph           // the graph cover last sized the worker for
+	held    []*packet.Buffer // taken from the pool in this batch, given back after the flush
 
 	drops dropCounters
 	sg    []sgCounters // by device port: the fixed rules of its filter
@@ -65,19 +72,10 @@ type Worker struct {
 // NewWorker returns a worker for batches of up to batch frames. Its drop
 // counters join the node's.
 func (n *Node) NewWorker(batch int) *Worker {
-	w := &Worker{n: n, queues: make([][]*packet.Buffer, len(n.ports))}
-	for i := range w.queues {
-		w.queues[i] = make([]*packet.Buffer, 0, batch)
-	}
-	w.dirty = make([]int, 0, len(n.ports))
-	w.sg = make([]sgCounters, len(n.ports))
+	w := &Worker{n: n, batch: batch}
+	w.cover(n.g.Load())
 	w.ready = make([]*packet.Buffer, 0, batch+maxSegments)
 	w.tagged = make([]*packet.Buffer, 0, batch)
-	mtu := 0
-	for _, p := range n.ports {
-		mtu = max(mtu, p.maxFrame)
-	}
-	w.segLen = mtu + 64
 	w.pool = packet.NewPool(poolBuffers, packet.MaxFrame)
 	w.held = make([]*packet.Buffer, 0, poolBuffers)
 	n.workersMu.Lock()
@@ -85,6 +83,46 @@ func (n *Node) NewWorker(batch int) *Worker {
 	n.workersMu.Unlock()
 	return w
 }
+
+// cover makes the worker's per-port state (output queues, filter
+// counters, segmentation scratch) cover every slot of g; it allocates
+// only when g has more slots, or larger frames, than any graph before
+// (after a reload).
+func (w *Worker) cover(g *graph) {
+	w.covered = g
+	if len(w.sg) < len(g.ports) {
+		w.n.workersMu.Lock() // show reads w.sg under it
+		w.sg = append(w.sg, make([]sgCounters, len(g.ports)-len(w.sg))...)
+		w.n.workersMu.Unlock()
+	}
+	for len(w.queues) < len(g.ports) {
+		w.queues = append(w.queues, make([]*packet.Buffer, 0, w.batch))
+	}
+	if cap(w.dirty) < len(g.ports) {
+		w.dirty = append(make([]int, 0, len(g.ports)), w.dirty...)
+	}
+	mtu := 0
+	for _, p := range g.ports {
+		if p != nil {
+			mtu = max(mtu, p.maxFrame)
+		}
+	}
+	if mtu+64 > w.segLen {
+		w.segLen = mtu + 64
+		w.segs = nil // made again, larger, on first use
+	}
+}
+
+// begin starts a batch on graph g; end ends it.
+func (w *Worker) begin(g *graph) {
+	w.seq.Store(w.seq.Load() + 1)
+	w.g = g
+	if w.covered != g {
+		w.cover(g)
+	}
+}
+
+func (w *Worker) end() { w.seq.Store(w.seq.Load() + 1) }
 
 // emit sends b to t, one of the running element's output wires: a
 // device's output queue, or an element, which runs now. b is the frame
@@ -232,9 +270,9 @@ func (w *Worker) traceAt(i, pos int, tr *packet.Trace) {
 func (w *Worker) flush() {
 	for _, i := range w.dirty {
 		if w.dryRun {
-			w.dryOutput(w.n.ports[i], w.queues[i])
+			w.dryOutput(w.g.ports[i], w.queues[i])
 		} else {
-			w.n.egress(w, w.n.ports[i], w.queues[i])
+			w.n.egress(w, w.g.ports[i], w.queues[i])
 		}
 		w.queues[i] = w.queues[i][:0]
 	}

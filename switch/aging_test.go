@@ -256,7 +256,7 @@ func TestMACLimitDefaultAndUnlimited(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustSwitch(t, Config{MaxMACsPerPort: tt.limit}, twoNets)
 			if tt.trunk {
-				s.SetUnlimited(0)
+				s.SetUnlimited(0, true)
 			}
 			for i := range tt.macs {
 				src := vm(i)

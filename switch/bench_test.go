@@ -146,7 +146,7 @@ func BenchmarkEntries(b *testing.B) {
 // uplink entry.
 func BenchmarkForwardEvict(b *testing.B) {
 	s := mustSwitch(b, Config{MaxEntries: 4096}, Membership{0: {1}, 1: {1}})
-	s.SetUnlimited(0)
+	s.SetUnlimited(0, true)
 	now := at(0)
 	for i := range 4096 {
 		src := up(i)

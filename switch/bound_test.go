@@ -31,7 +31,7 @@ var boundFrames = []frame{
 
 func TestTableBound(t *testing.T) {
 	s := mustSwitch(t, Config{MaxEntries: 4}, twoNets)
-	s.SetUnlimited(4)
+	s.SetUnlimited(4, true)
 	runFrames(t, s, boundFrames[:10])
 	want := []Entry{
 		{Port: 0, LVID: 1, MAC: vm(1), Age: 6 * time.Second},
@@ -135,7 +135,7 @@ func TestMillionMACs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			base := heapAlloc()
 			s := mustSwitch(t, Config{MaxEntries: tt.max}, Membership{0: {1}, 1: {1}})
-			s.SetUnlimited(0)
+			s.SetUnlimited(0, true)
 			now := at(0)
 			for i := range macs {
 				src := up(i)

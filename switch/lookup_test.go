@@ -107,7 +107,7 @@ func TestLookup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustSwitch(t, tt.cfg, twoNets)
 			if tt.uplink {
-				s.SetUnlimited(4)
+				s.SetUnlimited(4, true)
 			}
 			lookupThenForward(t, s, tt.frames)
 		})

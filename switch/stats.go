@@ -73,10 +73,10 @@ func (s *Switch) acquire(p PortID) bool {
 	}
 }
 
-// SetUnlimited exempts port p from MaxMACsPerPort: a trunk towards a
-// physical network (an uplink) may have any number of hosts behind it,
-// where a VM's port has a handful.
-func (s *Switch) SetUnlimited(p PortID) { s.port(p).unlimited.Store(true) }
+// SetUnlimited exempts port p from MaxMACsPerPort (on) or puts it under
+// it again (off): a trunk towards a physical network (an uplink) may have
+// any number of hosts behind it, where a VM's port has a handful.
+func (s *Switch) SetUnlimited(p PortID, on bool) { s.port(p).unlimited.Store(on) }
 
 // release gives back one entry of p's quota.
 func (s *Switch) release(p PortID) { s.port(p).macs.Add(-1) }

@@ -171,3 +171,45 @@ func (c *checker) checkPresence() {
 		}
 	}
 }
+
+// KeepLVIDs gives the view's networks the local VLANs they had before (by
+// network name, from the node's running topology), as the OVS agent keeps
+// a network's local VLAN for as long as the network is on the node; a
+// network new to the node gets the lowest id no other network holds, nor
+// (while ids are left) a network that just went. It is what a reload does
+// before it resolves the node's ports.
+func (v *NodeView) KeepLVIDs(had map[string]uint16) {
+	if !v.keepLVIDs(had, true) {
+		v.keepLVIDs(had, false)
+	}
+}
+
+// keepLVIDs assigns the ids; false when they ran out.
+func (v *NodeView) keepLVIDs(had map[string]uint16, reserveGone bool) bool {
+	taken := map[uint16]bool{}
+	for _, nn := range v.Networks {
+		if id, ok := had[nn.Name]; ok {
+			taken[id] = true
+		}
+	}
+	if reserveGone {
+		for _, id := range had {
+			taken[id] = true
+		}
+	}
+	next := uint16(1)
+	for _, nn := range v.Networks {
+		if id, ok := had[nn.Name]; ok {
+			nn.LVID = id
+			continue
+		}
+		for taken[next] {
+			next++
+		}
+		if next > MaxVLAN {
+			return false
+		}
+		nn.LVID, taken[next] = next, true
+	}
+	return true
+}

@@ -30,6 +30,7 @@ func init() {
 		{"show", "read a running node: " + strings.Join(subjectNames(), ", "), cmdShow},
 		{"exec", "run a command inside the namespace of an attach: netns port", cmdExec},
 		{"capture", "capture a port of a running node, as pcap or a line per frame", cmdCapture},
+		{"reload", "apply a changed topology to a running node, keeping its state (or SIGHUP)", cmdReload},
 		{"trace", "trace a synthetic frame (OVS flow syntax) through a running node, or a topology offline", cmdTrace},
 	}
 }

@@ -38,7 +38,8 @@ times a second and read back at start: a restart forgets no lease. A state
 directory that can't be written stops the node before it changes anything.
 
 While it runs, "neutrino show ports|fdb|counters|leases" reads it over the
-control socket. Broadcast and multicast frames from each port are limited
+control socket, and "neutrino reload" (or SIGHUP) applies a changed
+topology to it without a restart, keeping its connections and leases. Broadcast and multicast frames from each port are limited
 to --storm-rate a second (storm control; the excess is counted as
 storm_control drops).
 
@@ -167,6 +168,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctl.Handle("neighbors", routerList(n.Neighbors))
 	ctl.Handle("security-groups", namedList("port", n.SecurityGroups))
 	ctl.HandleLive("capture", captureHandler(ctx, n))
+	rl := &reloader{n: n, start: path, log: log}
+	ctl.HandleValue("reload", func(args []string) (any, error) {
+		if len(args) > 1 {
+			return nil, fmt.Errorf("takes at most one TOPOLOGY, got %q", args)
+		}
+		file := ""
+		if len(args) == 1 {
+			file = args[0]
+		}
+		return rl.reload(file)
+	})
+	go reloadOnHangup(ctx, rl, log)
 	ctl.HandleValue("trace", func(args []string) (any, error) {
 		if len(args) != 2 {
 			return nil, fmt.Errorf("takes PORT and FLOW, got %q", args)
@@ -210,6 +223,25 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("node stopped; devices it created are removed", "node", spec.Node)
 	return 0
+}
+
+// reloadOnHangup reloads the node's own file on every SIGHUP until ctx
+// is done, and logs what changed or why nothing did.
+func reloadOnHangup(ctx context.Context, rl *reloader, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		log.Info("SIGHUP: reloading the topology", "topology", rl.start)
+		if _, err := rl.reload(""); err != nil {
+			log.Error("reload refused; the node is unchanged", "err", err)
+		}
+	}
 }
 
 // rootHint explains a permission error to someone who is not root.

@@ -34,6 +34,7 @@ type routerLab struct {
 	probe string // testdata/udpprobe
 	node  *netnsNode
 	netns map[string]string // port name -> its namespace
+	tap   string            // the uplink TAP's name
 }
 
 // labNames are what a topology template may use: {{ns "PORT"}} is the
@@ -47,28 +48,35 @@ type labNames struct {
 func startRouterLab(t *testing.T, topology string) *routerLab {
 	t.Helper()
 	requireNetnsTools(t, "ping")
-	l := &routerLab{t: t, bin: buildBinary(t), probe: buildProbe(t), netns: map[string]string{}}
+	l := &routerLab{t: t, bin: buildBinary(t), probe: buildProbe(t), netns: map[string]string{}, tap: netnstest.IfName("ntrext")}
+	sw := netnstest.New(t, "ntrsw")
+	l.node = startNetnsNode(t, l.bin, l.render(topology), sw)
+	l.node.waitRunning(t)
+	return l
+}
+
+// render fills in a topology template with the lab's names: a port
+// already named keeps its namespace, a new one gets a unique one.
+func (l *routerLab) render(topology string) string {
+	l.t.Helper()
 	tmpl, err := template.New("topology").Funcs(template.FuncMap{
 		"ns": func(port string) string {
 			if ns, ok := l.netns[port]; ok {
 				return ns
 			}
-			ns := uniqueNetns(t, "ntr")
+			ns := uniqueNetns(l.t, "ntr")
 			l.netns[port] = ns
 			return ns
 		},
 	}).Parse(topology)
 	if err != nil {
-		t.Fatal(err)
+		l.t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := tmpl.Execute(&b, labNames{Tap: netnstest.IfName("ntrext")}); err != nil {
-		t.Fatal(err)
+	if err := tmpl.Execute(&b, labNames{Tap: l.tap}); err != nil {
+		l.t.Fatal(err)
 	}
-	sw := netnstest.New(t, "ntrsw")
-	l.node = startNetnsNode(t, l.bin, b.String(), sw)
-	l.node.waitRunning(t)
-	return l
+	return b.String()
 }
 
 // buildProbe compiles testdata/udpprobe.

@@ -2,15 +2,28 @@ package datapath
 
 import (
 	"neutrino/conntrack"
+	"neutrino/packet"
 	"neutrino/packet/header"
 )
 
-// traceRun is what a trace keeps across the frames it runs on the
-// dry-run worker: the connections they would have created, in an overlay
-// of the node's conntrack table that the next frame sees and the table
-// never does. It is dropped with the trace.
+// traceRun is what a trace keeps across the frames it runs (the traced
+// frame, then its reply) on the dry-run worker: the connections they
+// would have created, in an overlay of the node's conntrack table that
+// the next frame sees and the table never does, and the frames the dry
+// run would have written to device ports. It is dropped with the trace.
 type traceRun struct {
-	ct *conntrack.Overlay
+	ct   *conntrack.Overlay
+	sent []sentFrame
+}
+
+// sentFrame is a traced frame a dry run would have written to device
+// port port: a copy of its bytes and where its trace branch ended.
+type sentFrame struct {
+	port   int
+	data   []byte
+	lvid   uint16
+	tunnel packet.Tunnel
+	step   int // the step of its output, index+1
 }
 
 // overlay returns the trace's conntrack overlay over ct, or nil.
@@ -48,4 +61,13 @@ func (w *Worker) ctHolds(ct *conntrack.Table, k conntrack.Key) bool {
 	}
 	_, _, ok := ct.Lookup(k, w.now)
 	return ok
+}
+
+// sentDry keeps a copy of a traced frame a dry run would have written
+// to port p.
+func (w *Worker) sentDry(p *port, b *packet.Buffer, step int) {
+	if t := w.trace; t != nil {
+		t.sent = append(t.sent, sentFrame{port: int(p.id), data: append([]byte(nil), b.Data()...),
+			lvid: b.Meta.LVID, tunnel: b.Meta.Tunnel, step: step})
+	}
 }

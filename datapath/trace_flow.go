@@ -18,7 +18,17 @@ import (
 // and as the destination MAC the owner of nw_dst on the port's network
 // (a port of this node, a router interface, a port of another node by
 // L2 population) or else its router's interface (the gateway).
-func (n *Node) Trace(port, desc string) (string, error) {
+func (n *Node) Trace(port, desc string) (string, error) { return n.trace(port, desc, false) }
+
+// TraceReply is Trace, then the trace of the reply (as ofproto/trace's
+// --ct-next): the frame the host the traced frame reached would send
+// back, run into the port it was delivered to, with the connections the
+// traced frame would have made (and their NAT) seen by the reply's
+// conntrack, and by nothing else. When the frame reaches no single host
+// (dropped, answered by the node, flooded) the second part says so.
+func (n *Node) TraceReply(port, desc string) (string, error) { return n.trace(port, desc, true) }
+
+func (n *Node) trace(port, desc string, reply bool) (string, error) {
 	idx, frame, err := n.traceInput(port, desc)
 	if err != nil {
 		return "", err
@@ -34,7 +44,11 @@ func (n *Node) Trace(port, desc string) (string, error) {
 	defer func() { w.trace = nil }()
 	ps := n.ports[idx].spec
 	tr := n.traceRun(w, idx, frame, packet.Tunnel{})
-	return fmt.Sprintf("%s at %s: %s\n%s", ps.Name, ps.Kind, frameSummary(frame), tr.String()), nil
+	out := fmt.Sprintf("%s at %s: %s\n%s", ps.Name, ps.Kind, frameSummary(frame), tr.String())
+	if reply {
+		out += "\n" + n.traceReply(w, tr)
+	}
+	return out, nil
 }
 
 // traceInput finds the port a trace starts at (by name or device) and

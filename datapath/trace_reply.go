@@ -1,0 +1,354 @@
+package datapath
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"neutrino/packet"
+	"neutrino/packet/header"
+	"neutrino/router"
+)
+
+// traceReply is the second part of a reply trace: the frame the host that
+// received the traced frame would send back, traced from the port the
+// traced frame was delivered to, or why there is none. w holds what the
+// traced frame's dry run left: the frames it would have sent and its
+// connections (in the overlay the reply's conntrack sees); tr is its
+// trace.
+func (n *Node) traceReply(w *Worker, tr *packet.Trace) string {
+	sent := w.trace.sent
+	w.trace.sent = nil
+	if at := answeredAt(tr); at > 0 {
+		return fmt.Sprintf("no reply traced: the node answers the frame itself, in the trace at step %d (%s)\n", at, stepText(tr, at))
+	}
+	var got, notFor []sentFrame
+	for _, s := range sent {
+		if n.takes(s) {
+			got = append(got, s)
+		} else {
+			notFor = append(notFor, s)
+		}
+	}
+	switch {
+	case len(got) == 1:
+	case len(got) > 1:
+		return fmt.Sprintf("no reply traced: the frame was flooded to %d ports (%s) and a reply has one sender; give dl_dst of the host that answers\n", len(got), n.sentPorts(got))
+	case len(dropsOf(tr)) > 0:
+		var why []string
+		for _, at := range dropsOf(tr) {
+			why = append(why, fmt.Sprintf("step %d: %s", at, stepText(tr, at)))
+		}
+		return fmt.Sprintf("no reply: the frame was dropped (%s)\n", strings.Join(why, "; "))
+	case len(notFor) > 0:
+		return fmt.Sprintf("no reply: the frame reached only ports it is not for (%s)\n", n.sentPorts(notFor))
+	default:
+		return "no reply: the frame reached no port\n"
+	}
+	s := got[0]
+	p := n.ports[s.port]
+	frame, note, err := n.replyFrame(s)
+	if err != nil {
+		return fmt.Sprintf("no reply: %s reaches %s, and %v\n", frameKind(s.data), p.spec.Name, err)
+	}
+	var l header.Layout
+	header.Parse(frame, &l)
+	head := fmt.Sprintf("reply: %s at %s: ", p.spec.Name, p.spec.Kind)
+	if p.spec.Kind == PortTunnel {
+		head += fmt.Sprintf("vni %d from vtep %s, ", s.tunnel.VNI, vtepOf(p.spec.Tunnel, s.tunnel.VTEP))
+	}
+	head += fmt.Sprintf("%s > %s, %s\n", net.HardwareAddr(frame[6:12]), net.HardwareAddr(frame[0:6]), packetSummary(frame, &l))
+	if note != "" {
+		head += "note: " + note + "\n"
+	}
+	rtr := n.traceRun(w, s.port, frame, s.tunnel)
+	return head + rtr.String()
+}
+
+// vtepOf names VTEP k (1 + its index) of tunnel spec t.
+func vtepOf(t *TunnelSpec, k uint16) string {
+	if t != nil && k >= 1 && int(k) <= len(t.VTEPs) {
+		return t.VTEPs[k-1].String()
+	}
+	return "?"
+}
+
+// answeredAt returns the first step at which the node answers a frame
+// itself (a router, the DHCP port, br-tun's ARP responder), 0 when none.
+// A router takes a broadcast and answers nothing: its "local" step and
+// the drop after it are no answer.
+func answeredAt(tr *packet.Trace) int {
+	bcast := -1
+	for i := 0; i < tr.N; i++ {
+		s := &tr.Steps[i]
+		switch s.Decision {
+		case "local":
+			if strings.HasPrefix(s.Detail, "to a broadcast") {
+				bcast = i + 1
+				continue
+			}
+			return i + 1
+		case "icmp-error", "echo-reply", "arp-reply", "proxy-arp-reply", "dhcp":
+			return i + 1
+		case "arp":
+			if strings.HasPrefix(s.Detail, "responder") {
+				return i + 1
+			}
+		case "drop":
+			if s.Detail == RouterLocalDelivered.String() && s.Parent != bcast {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+// dropsOf returns the steps that drop the frame or a copy of it.
+func dropsOf(tr *packet.Trace) []int {
+	var at []int
+	for i := 0; i < tr.N; i++ {
+		if tr.Steps[i].Decision == "drop" {
+			at = append(at, i+1)
+		}
+	}
+	return at
+}
+
+func stepText(tr *packet.Trace, at int) string {
+	s := &tr.Steps[at-1]
+	return strings.TrimSpace(s.Element + " " + s.Decision + " " + s.Detail)
+}
+
+func (n *Node) sentPorts(ss []sentFrame) string {
+	var names []string
+	for _, s := range ss {
+		if name := n.ports[s.port].spec.Name; !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// takes reports whether the host behind the port a frame was sent to
+// takes it: a VM takes frames to its MAC, and broadcasts for one of its
+// addresses; behind an uplink or a tunnel there are hosts the node does
+// not know, which may take anything.
+func (n *Node) takes(s sentFrame) bool {
+	ps := &n.ports[s.port].spec
+	if ps.Kind != PortVM {
+		return true
+	}
+	d := s.data
+	if len(d) < header.EthernetLen {
+		return false
+	}
+	if [6]byte(d[0:6]) == [6]byte(ps.MAC) {
+		return true
+	}
+	if d[0]&1 == 0 {
+		return false
+	}
+	ip, ok := dstAddr(d)
+	return ok && slices.Contains(ps.IPs, ip)
+}
+
+// dstAddr returns the address an IPv4 packet or an ARP request is for.
+func dstAddr(d []byte) (netip.Addr, bool) {
+	var l header.Layout
+	if header.Parse(d, &l) != header.OK {
+		return netip.Addr{}, false
+	}
+	switch {
+	case l.Flags&header.IsARP != 0:
+		return netip.AddrFrom4(header.ARP(d[l.L3:]).TPA()), true
+	case l.Flags&header.IsIPv4 != 0:
+		return netip.AddrFrom4(header.IPv4(d[l.L3:]).Dst()), true
+	}
+	return netip.Addr{}, false
+}
+
+// frameKind names a frame in a few words, for why it has no reply.
+func frameKind(d []byte) string {
+	var l header.Layout
+	if header.Parse(d, &l) != header.OK {
+		return "the frame"
+	}
+	if l.Flags&(header.IsARP|header.IsIPv4) != 0 {
+		return packetSummary(d, &l)
+	}
+	return "the frame"
+}
+
+// replyFrame builds the frame the host behind the port that s was sent to
+// answers it with: addresses (Ethernet, IPv4, ports) swapped as s carries
+// them there, after NAT; an ICMP echo request is answered with an echo
+// reply, a TCP SYN with a SYN-ACK and other TCP segments with an ACK,
+// UDP and other IP protocols with the same payload, an ARP request with
+// the reply. The host's MAC is the VM port's, else the one the frame was
+// sent to, else the one the topology gives its address, else a stand-in
+// (note says so). On an uplink the frame carries the wire tag of its
+// network.
+func (n *Node) replyFrame(s sentFrame) (frame []byte, note string, err error) {
+	p := n.ports[s.port]
+	d := s.data
+	var l header.Layout
+	if m := header.Parse(d, &l); m != header.OK {
+		return nil, "", errors.New("it does not parse")
+	}
+	ip, _ := dstAddr(d)
+	var me [6]byte
+	switch {
+	case p.spec.Kind == PortVM:
+		me = [6]byte(p.spec.MAC)
+	case d[0]&1 == 0:
+		me = [6]byte(d[0:6])
+	default:
+		if m := n.macOf(s.lvid, ip); m[0]&1 == 0 {
+			me = [6]byte(m)
+		} else {
+			me = standInMAC(ip)
+			note = fmt.Sprintf("the MAC of %s is not known here: %s stands for it", ip, net.HardwareAddr(me[:]))
+		}
+	}
+	peer := [6]byte(d[6:12])
+	switch {
+	case l.Flags&header.IsARP != 0:
+		frame, err = arpAnswer(d, &l, me)
+	case l.Flags&header.IsIPv4 != 0:
+		frame, err = ipv4Answer(d, &l, me, peer)
+	default:
+		err = fmt.Errorf("ethertype 0x%04x has no reply here", l.EtherType)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if len(frame) < 60 {
+		frame = append(frame, make([]byte, 60-len(frame))...)
+	}
+	if p.spec.Kind == PortUplink {
+		frame = wireTagged(frame, p.spec, s.lvid)
+	}
+	return frame, note, nil
+}
+
+// standInMAC is the MAC a trace gives a host whose MAC it does not know:
+// locally administered, with its IPv4 address in the last four bytes.
+func standInMAC(ip netip.Addr) [6]byte {
+	a := ip.As4()
+	return [6]byte{0x02, 0x00, a[0], a[1], a[2], a[3]}
+}
+
+// arpAnswer is the reply to the ARP request d from me, the owner of its
+// target address.
+func arpAnswer(d []byte, l *header.Layout, me [6]byte) ([]byte, error) {
+	a := header.ARP(d[l.L3:])
+	if a.Op() != header.ARPRequest {
+		return nil, errors.New("an ARP reply is not answered")
+	}
+	f := make([]byte, router.ARPFrameLen)
+	router.BuildReply(f, me, a.TPA(), a.SHA(), a.SPA())
+	return f, nil
+}
+
+// ipv4Answer is the answer to the IPv4 packet d from me to peer.
+func ipv4Answer(d []byte, l *header.Layout, me, peer [6]byte) ([]byte, error) {
+	in := header.IPv4(d[l.L3:])
+	if in.IsFragment() {
+		return nil, errors.New("a fragment is answered only once reassembled")
+	}
+	if dst := in.Dst(); dst[0] >= 224 || dst == [4]byte{255, 255, 255, 255} {
+		return nil, errors.New("a broadcast or multicast has no single answer")
+	}
+	hl := in.HeaderLen()
+	end := min(int(l.L3)+int(in.TotalLength()), len(d))
+	f := make([]byte, header.EthernetLen, end)
+	eth := header.Ethernet(f)
+	eth.SetDst(peer)
+	eth.SetSrc(me)
+	eth.SetType(header.EtherTypeIPv4)
+	f = append(f, d[l.L3:end]...)
+	ip := header.IPv4(f[header.EthernetLen:])
+	ip.SetSrc(in.Dst())
+	ip.SetDst(in.Src())
+	ip.SetTTL(64)
+	ip.SetID(0)
+	ip.SetFlagsFragment(0)
+	body := ip[hl:]
+	switch l.Proto {
+	case header.ProtoICMP:
+		ic := header.ICMPv4(body)
+		if len(body) < 8 || ic.Type() != icmpEcho {
+			return nil, fmt.Errorf("ICMP type %d is not answered", ic.Type())
+		}
+		ic.SetType(icmpEchoReply)
+		ic.SetChecksum(0)
+		ic.SetChecksum(ic.CalculateChecksum())
+	case header.ProtoTCP:
+		t := header.TCP(body)
+		if len(body) < header.TCPMinLen || len(body) < t.HeaderLen() {
+			return nil, errors.New("a truncated TCP segment is not answered")
+		}
+		flags := t.Flags()
+		if flags&header.TCPFlagRST != 0 {
+			return nil, errors.New("a reset is not answered")
+		}
+		seq, ack := t.Ack(), t.Seq()+uint32(len(body)-t.HeaderLen())
+		if flags&(header.TCPFlagSYN|header.TCPFlagFIN) != 0 {
+			ack++
+		}
+		next := uint8(header.TCPFlagACK)
+		if flags&header.TCPFlagSYN != 0 && flags&header.TCPFlagACK == 0 {
+			next |= header.TCPFlagSYN
+			seq = 1 // the answering host's initial sequence number
+		}
+		body = body[:t.HeaderLen()] // no data in the answer
+		sp, dp := t.SrcPort(), t.DstPort()
+		binary.BigEndian.PutUint16(body[0:2], dp)
+		binary.BigEndian.PutUint16(body[2:4], sp)
+		binary.BigEndian.PutUint32(body[4:8], seq)
+		binary.BigEndian.PutUint32(body[8:12], ack)
+		body[13] = next
+		binary.BigEndian.PutUint16(body[16:18], 0)
+		binary.BigEndian.PutUint16(body[16:18], header.TCP(body).CalculateChecksum(ip.Src(), ip.Dst()))
+		f = f[:header.EthernetLen+hl+len(body)]
+		ip = header.IPv4(f[header.EthernetLen:])
+		ip.SetTotalLength(uint16(hl + len(body)))
+	case header.ProtoUDP:
+		u := header.UDP(body)
+		if len(body) < header.UDPLen {
+			return nil, errors.New("a truncated UDP datagram is not answered")
+		}
+		sp, dp := u.SrcPort(), u.DstPort()
+		binary.BigEndian.PutUint16(body[0:2], dp)
+		binary.BigEndian.PutUint16(body[2:4], sp)
+		if u.Checksum() != 0 {
+			binary.BigEndian.PutUint16(body[6:8], 0)
+			binary.BigEndian.PutUint16(body[6:8], u.CalculateChecksum(ip.Src(), ip.Dst()))
+		}
+	}
+	ip.SetChecksum(0)
+	ip.SetChecksum(ip.CalculateChecksum())
+	return f, nil
+}
+
+// wireTagged returns frame as uplink ps carries the network of local VLAN
+// lvid: untagged, or with its 802.1Q tag.
+func wireTagged(frame []byte, ps PortSpec, lvid uint16) []byte {
+	if ps.Untagged == lvid {
+		return frame
+	}
+	for vid, lv := range ps.Tags {
+		if lv == lvid {
+			t := make([]byte, 0, len(frame)+header.VLANTagLen)
+			t = append(t, frame[:12]...)
+			t = binary.BigEndian.AppendUint16(t, header.EtherTypeVLAN)
+			t = binary.BigEndian.AppendUint16(t, vid)
+			return append(t, frame[12:]...)
+		}
+	}
+	return frame
+}

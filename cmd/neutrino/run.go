@@ -168,8 +168,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctl.Handle("security-groups", namedList("port", n.SecurityGroups))
 	ctl.HandleLive("capture", captureHandler(ctx, n))
 	ctl.HandleValue("trace", func(args []string) (any, error) {
-		if len(args) != 2 {
-			return nil, fmt.Errorf("takes PORT and FLOW, got %q", args)
+		switch {
+		case len(args) == 3 && args[2] == "reply":
+			return n.TraceReply(args[0], args[1])
+		case len(args) != 2:
+			return nil, fmt.Errorf("takes PORT, FLOW and optionally \"reply\", got %q", args)
 		}
 		return n.Trace(args[0], args[1])
 	})

@@ -37,7 +37,7 @@ func (n *Node) traceReply(w *Worker, tr *packet.Trace) string {
 	switch {
 	case len(got) == 1:
 	case len(got) > 1:
-		return fmt.Sprintf("no reply traced: the frame was flooded to %d ports (%s) and a reply has one sender; give dl_dst of the host that answers\n", len(got), n.sentPorts(got))
+		return fmt.Sprintf("no reply traced: the frame was flooded, %d copies to hosts (%s), and a reply has one sender; give dl_dst of the host that answers\n", len(got), n.sentPorts(got))
 	case len(dropsOf(tr)) > 0:
 		var why []string
 		for _, at := range dropsOf(tr) {
@@ -123,12 +123,17 @@ func stepText(tr *packet.Trace, at int) string {
 	return strings.TrimSpace(s.Element + " " + s.Decision + " " + s.Detail)
 }
 
+// sentPorts names the ports of frames sent, with the VTEP of each copy
+// to the tunnels.
 func (n *Node) sentPorts(ss []sentFrame) string {
 	var names []string
 	for _, s := range ss {
-		if name := n.ports[s.port].spec.Name; !slices.Contains(names, name) {
-			names = append(names, name)
+		ps := &n.ports[s.port].spec
+		name := ps.Name
+		if ps.Kind == PortTunnel {
+			name += " to " + vtepOf(ps.Tunnel, s.tunnel.VTEP)
 		}
+		names = append(names, name)
 	}
 	return strings.Join(names, ", ")
 }
@@ -218,6 +223,8 @@ func (n *Node) replyFrame(s sentFrame) (frame []byte, note string, err error) {
 	switch {
 	case l.Flags&header.IsARP != 0:
 		frame, err = arpAnswer(d, &l, me)
+	case l.Flags&header.IsIPv4 != 0 && n.broadcast(ip):
+		err = errors.New("a broadcast or multicast has no single answer")
 	case l.Flags&header.IsIPv4 != 0:
 		frame, err = ipv4Answer(d, &l, me, peer)
 	default:
@@ -233,6 +240,41 @@ func (n *Node) replyFrame(s sentFrame) (frame []byte, note string, err error) {
 		frame = wireTagged(frame, p.spec, s.lvid)
 	}
 	return frame, note, nil
+}
+
+// broadcast reports whether ip is multicast, the limited broadcast or the
+// broadcast address of a subnet the node knows (a router's or a DHCP
+// port's).
+func (n *Node) broadcast(ip netip.Addr) bool {
+	a := ip.As4()
+	if a[0] >= 224 {
+		return true
+	}
+	last := func(p netip.Prefix) bool {
+		if p.Bits() >= 31 || !p.Contains(ip) {
+			return false
+		}
+		b := p.Masked().Addr().As4()
+		v := binary.BigEndian.Uint32(b[:]) | (1<<(32-p.Bits()) - 1)
+		return v == binary.BigEndian.Uint32(a[:])
+	}
+	for _, r := range n.spec.Routers {
+		for _, rp := range r.Ports {
+			if last(rp.Addr) {
+				return true
+			}
+		}
+	}
+	for _, nw := range n.spec.Networks {
+		if nw.DHCP != nil && nw.DHCP.Server != nil {
+			for _, sn := range nw.DHCP.Server.Subnets {
+				if last(sn.CIDR) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // standInMAC is the MAC a trace gives a host whose MAC it does not know:
@@ -259,9 +301,6 @@ func ipv4Answer(d []byte, l *header.Layout, me, peer [6]byte) ([]byte, error) {
 	in := header.IPv4(d[l.L3:])
 	if in.IsFragment() {
 		return nil, errors.New("a fragment is answered only once reassembled")
-	}
-	if dst := in.Dst(); dst[0] >= 224 || dst == [4]byte{255, 255, 255, 255} {
-		return nil, errors.New("a broadcast or multicast has no single answer")
 	}
 	hl := in.HeaderLen()
 	end := min(int(l.L3)+int(in.TotalLength()), len(d))

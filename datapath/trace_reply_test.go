@@ -137,6 +137,8 @@ func TestReplyFrame(t *testing.T) {
 		{"tcp,nw_dst=91.1.180.14,tcp_flags=+rst", "", "a reset is not answered"},
 		{"icmp,nw_dst=91.1.180.14,icmp_type=0", "", "ICMP type 0 is not answered"},
 		{"arp,arp_tpa=91.1.180.14,arp_op=2", "", "an ARP reply is not answered"},
+		{"udp,nw_dst=91.1.180.255", "", "a broadcast or multicast has no single answer"},
+		{"udp,nw_dst=224.0.0.251", "", "a broadcast or multicast has no single answer"},
 	} {
 		from, _ := n.PortIndex("vm-81-12")
 		_, d, err := n.traceInput(n.ports[from].spec.Name, tc.flow)
@@ -211,5 +213,28 @@ func TestWireTagged(t *testing.T) {
 	got := wireTagged(f, ps, 2)
 	if len(got) != 64 || got[12] != 0x81 || got[13] != 0 || got[14] != 0 || got[15] != 100 || got[16] != 0x08 {
 		t.Errorf("tagged network: % x", got[:18])
+	}
+}
+
+// Without one host that takes the frame there is no reply, and the
+// output says why.
+func TestTraceReplyNone(t *testing.T) {
+	n, _ := memNode(t, loadTestSpec(t, "../configs/examples/seed002-router.yaml", ""), Options{})
+	vm91, _ := n.PortIndex("vm-91-14")
+	vm81, _ := n.PortIndex("vm-81-12")
+	up, _ := n.PortIndex("physnet1")
+	_, d, _ := n.traceInput("vm-81-12", "icmp,nw_dst=192.168.1.15,dl_dst=fa:16:3e:f3:1e:c0")
+	for _, tc := range []struct {
+		sent []sentFrame
+		want string
+	}{
+		{nil, "no reply: the frame reached no port\n"},
+		{[]sentFrame{{port: vm81, data: d}}, "no reply: the frame reached only ports it is not for (vm-81-12)\n"},
+		{[]sentFrame{{port: vm91, data: d}, {port: up, data: d}}, "no reply traced: the frame was flooded, 2 copies to hosts (vm-91-14, physnet1), and a reply has one sender; give dl_dst of the host that answers\n"},
+	} {
+		w := &Worker{n: n, trace: &traceRun{sent: tc.sent}}
+		if got := n.traceReply(w, &packet.Trace{}); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
 	}
 }

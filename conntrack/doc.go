@@ -28,6 +28,15 @@
 //     (or CommitReply, with NAT's reply tuple) creates it once the packet is
 //     accepted; two packets racing to commit the same tuple get one entry.
 //
+// # Dry runs
+//
+// TrackDry decides as Track would and writes nothing: what a trace needs.
+// A trace of several packets (a frame, then its reply) tracks through an
+// Overlay of the table instead: the connections its packets would have
+// committed (with NAT's reply tuples) are kept there, where its next
+// packets find them, and the table stays as it was. Track never consults
+// an overlay, so the datapath's own packets pay nothing for it.
+//
 // # Bounds and timeouts
 //
 // The table holds at most Config.MaxEntries connections (262144 by

@@ -161,6 +161,7 @@ func (w *Worker) dryOutput(p *port, q []*packet.Buffer) {
 		if tr := b.Meta.Trace; tr != nil {
 			w.traceAt(int(p.id), i, tr)
 			tr.Addf(p.element(), "output", "dry run: not written%s", gsoDetail(b))
+			w.sentDry(p, b, tr.At)
 		}
 	}
 }

@@ -52,7 +52,7 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 	tr := b.Meta.Trace
 	var v conntrack.Verdict
 	if w.dryRun {
-		v = e.ct.TrackDry(d, l, e.zone, w.now) // a trace changes no connection
+		v = w.trackDry(e.ct, d, l, e.zone) // a trace changes no connection
 	} else {
 		v = e.ct.Track(d, l, e.zone, w.now)
 	}
@@ -146,7 +146,7 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		nat.Rewrite(d, l, want, b.Meta.GSO.NeedsCsum)
 		undo = &cur
 		if tr != nil {
-			traceNAT(tr, e.ports[out].name, cur, want)
+			traceNAT(tr, e.ports[out].name, cur, want, v.Dir)
 		}
 	}
 	ttl := ip.TTL()
@@ -242,11 +242,7 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	t.Dst = want.Dst
 	reply := t.Invert()
 	if w.dryRun {
-		// What NAT would do, the source port kept; nothing committed.
-		if snat {
-			reply = nat.SNATReply(t, to, t.SPort)
-		}
-		return nat.AddrsOf(reply.Invert()), 0
+		return e.commitDry(w, v, t, to, snat)
 	}
 	if !snat && !dnat {
 		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {
@@ -277,6 +273,9 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 func (e *routerElem) pickPort(w *Worker, t *conntrack.Key, to [4]byte) (uint16, bool) {
 	now := w.now
 	free := func(p uint16) bool {
+		if w.dryRun {
+			return !w.ctHolds(e.ct, nat.SNATReply(*t, to, p))
+		}
 		_, _, taken := e.ct.Lookup(nat.SNATReply(*t, to, p), now)
 		return !taken
 	}

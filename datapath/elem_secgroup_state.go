@@ -25,7 +25,7 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 	}
 	var v conntrack.Verdict
 	if w.dryRun {
-		v = f.n.ct.TrackDry(d, l, f.zone, w.now) // a trace changes no connection
+		v = w.trackDry(f.n.ct, d, l, f.zone) // a trace changes no connection
 	} else {
 		f.n.ct.TrackCached(&w.ctc, &v, d, l, f.zone, f.tag(d, dir), w.now)
 	}
@@ -108,6 +108,8 @@ func (f *sgFilter) rule(w *Worker, b *packet.Buffer, dir int, v *conntrack.Verdi
 		if _, why := f.n.ct.Commit(v, w.now); why != conntrack.RefusedNone && why != conntrack.RefusedNotNew {
 			return f.verdict(w, b, dir, SGConntrackFull)
 		}
+	} else if v != nil {
+		w.commitDry(f.n.ct, v, v.Key().Invert())
 	}
 	if !w.dryRun {
 		h := &f.hits[id]

@@ -344,3 +344,6 @@ func (n *Node) PortIndex(name string) (int, bool) {
 	}
 	return 0, false
 }
+
+// portAt returns the device port in slot i of the running graph.
+func (n *Node) portAt(i int) *port { return n.g.Load().ports[i] }

@@ -97,14 +97,38 @@ func traceConntrack(tr *packet.Trace, e *routerElem, in int, v *conntrack.Verdic
 	}
 }
 
-// traceNAT names a translation: "snat 10.0.0.5:1234 -> 172.24.4.10:1234".
-func traceNAT(tr *packet.Trace, where string, from, to nat.Addrs) {
+// traceNAT names a translation: "snat 10.0.0.5:1234 -> 172.24.4.10:1234";
+// a packet of the reply direction is translated back: "un-snat" of its
+// destination, "un-dnat" of its source.
+func traceNAT(tr *packet.Trace, where string, from, to nat.Addrs, d conntrack.Dir) {
+	src, dst := "snat", "dnat"
+	if d == conntrack.Reply {
+		src, dst = "un-dnat", "un-snat"
+	}
 	if from.Src != to.Src || from.SPort != to.SPort {
-		tr.Addf(where, "snat", "%s:%d -> %s:%d", netip.AddrFrom4(from.Src), from.SPort, netip.AddrFrom4(to.Src), to.SPort)
+		tr.Addf(where, src, "%s:%d -> %s:%d", netip.AddrFrom4(from.Src), from.SPort, netip.AddrFrom4(to.Src), to.SPort)
 	}
 	if from.Dst != to.Dst || from.DPort != to.DPort {
-		tr.Addf(where, "dnat", "%s:%d -> %s:%d", netip.AddrFrom4(from.Dst), from.DPort, netip.AddrFrom4(to.Dst), to.DPort)
+		tr.Addf(where, dst, "%s:%d -> %s:%d", netip.AddrFrom4(from.Dst), from.DPort, netip.AddrFrom4(to.Dst), to.DPort)
 	}
+}
+
+// commitDry is commit in a dry run: the addresses NAT would give the
+// packet, with the SNAT port picked as commit would (a port no connection
+// holds, of the table or of the trace), and the connection recorded in
+// the trace's conntrack overlay so that a reply traced next is translated
+// back with the same port. The table is not touched.
+func (e *routerElem) commitDry(w *Worker, v *conntrack.Verdict, t conntrack.Key, to [4]byte, snat bool) (nat.Addrs, RouterReason) {
+	reply := t.Invert()
+	if snat {
+		port, ok := e.pickPort(w, &t, to)
+		if !ok {
+			return nat.AddrsOf(v.Key()), RouterSNATExhausted
+		}
+		reply = nat.SNATReply(t, to, port)
+	}
+	w.commitDry(e.ct, v, reply)
+	return nat.AddrsOf(reply.Invert()), 0
 }
 
 func neighMAC(mac [6]byte) string {

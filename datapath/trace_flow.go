@@ -18,32 +18,18 @@ import (
 // and as the destination MAC the owner of nw_dst on the port's network
 // (a port of this node, a router interface, a port of another node by
 // L2 population) or else its router's interface (the gateway).
-func (n *Node) Trace(port, desc string) (string, error) {
-	idx, ok := n.PortIndex(port)
-	if !ok {
-		for _, p := range n.ports() {
-			if p.spec.Device == port {
-				idx, ok = int(p.id), true
-			}
-		}
-	}
-	if !ok {
-		return "", fmt.Errorf("no port %q on node %s (ports: %s)", port, n.node, strings.Join(n.portNames(false), ", "))
-	}
-	f, err := flow.Parse(desc)
-	if err != nil {
-		return "", err
-	}
-	ps := n.g.Load().ports[idx].spec
-	var srcIP netip.Addr
-	if len(ps.IPs) > 0 {
-		srcIP = ps.IPs[0]
-	}
-	if ps.Kind != PortVM && (f.DlSrc == nil || (!f.NwSrc.IsValid() && f.Proto != "arp")) {
-		return "", fmt.Errorf("a frame from %s %s needs dl_src and nw_src: the node does not know its hosts", ps.Kind, ps.Name)
-	}
-	f.Defaults(ps.MAC, srcIP, func(dst netip.Addr) net.HardwareAddr { return n.macOf(ps.LVID, dst) })
-	frame, err := f.Frame()
+func (n *Node) Trace(port, desc string) (string, error) { return n.trace(port, desc, false) }
+
+// TraceReply is Trace, then the trace of the reply (as ofproto/trace's
+// --ct-next): the frame the host the traced frame reached would send
+// back, run into the port it was delivered to, with the connections the
+// traced frame would have made (and their NAT) seen by the reply's
+// conntrack, and by nothing else. When the frame reaches no single host
+// (dropped, answered by the node, flooded) the second part says so.
+func (n *Node) TraceReply(port, desc string) (string, error) { return n.trace(port, desc, true) }
+
+func (n *Node) trace(port, desc string, reply bool) (string, error) {
+	idx, frame, err := n.traceInput(port, desc)
 	if err != nil {
 		return "", err
 	}
@@ -53,12 +39,63 @@ func (n *Node) Trace(port, desc string) (string, error) {
 		n.tracer = n.NewWorker(1)
 		n.tracer.SetDryRun(true)
 	}
+	w := n.tracer
+	w.trace = &traceRun{ct: n.ct.NewOverlay()}
+	defer func() { w.trace = nil }()
+	ps := n.g.Load().ports[idx].spec
+	tr := n.traceRun(w, idx, frame, packet.Tunnel{})
+	out := fmt.Sprintf("%s at %s: %s\n%s", ps.Name, ps.Kind, frameSummary(frame), tr.String())
+	if reply {
+		out += "\n" + n.traceReply(w, tr)
+	}
+	return out, nil
+}
+
+// traceInput finds the port a trace starts at (by name or device) and
+// builds the frame desc describes.
+func (n *Node) traceInput(port, desc string) (int, []byte, error) {
+	idx, ok := n.PortIndex(port)
+	if !ok {
+		for _, p := range n.ports() {
+			if p.spec.Device == port {
+				idx, ok = int(p.id), true
+			}
+		}
+	}
+	if !ok {
+		return 0, nil, fmt.Errorf("no port %q on node %s (ports: %s)", port, n.node, strings.Join(n.portNames(false), ", "))
+	}
+	f, err := flow.Parse(desc)
+	if err != nil {
+		return 0, nil, err
+	}
+	ps := n.g.Load().ports[idx].spec
+	var srcIP netip.Addr
+	if len(ps.IPs) > 0 {
+		srcIP = ps.IPs[0]
+	}
+	if ps.Kind != PortVM && (f.DlSrc == nil || (!f.NwSrc.IsValid() && f.Proto != "arp")) {
+		return 0, nil, fmt.Errorf("a frame from %s %s needs dl_src and nw_src: the node does not know its hosts", ps.Kind, ps.Name)
+	}
+	f.Defaults(ps.MAC, srcIP, func(dst netip.Addr) net.HardwareAddr { return n.macOf(ps.LVID, dst) })
+	frame, err := f.Frame()
+	if err != nil {
+		return 0, nil, err
+	}
+	return idx, frame, nil
+}
+
+// traceRun runs frame, marked for tracing, into device port idx on the
+// dry-run worker w (from VXLAN tunnel tun, for the tunnel port) and
+// returns its trace.
+func (n *Node) traceRun(w *Worker, idx int, frame []byte, tun packet.Tunnel) *packet.Trace {
 	b := packet.NewBuffer(packet.MaxFrame)
 	b.SetData(frame)
+	b.Meta.Tunnel = tun
 	var tr packet.Trace
 	b.Meta.Trace = &tr
-	n.Process(n.tracer, idx, []*packet.Buffer{b})
-	return fmt.Sprintf("%s at %s: %s\n%s", ps.Name, ps.Kind, frameSummary(frame), tr.String()), nil
+	n.Process(w, idx, []*packet.Buffer{b})
+	return &tr
 }
 
 // macOf returns the MAC that a host on local VLAN lvid sends to for

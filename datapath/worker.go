@@ -32,6 +32,9 @@ type Worker struct {
 	// dryRun: decide and trace, change nothing: no learning, no leases,
 	// no tokens taken, no counters, nothing written.
 	dryRun bool
+	// trace is what a trace keeps across its frames (dry runs only; nil
+	// otherwise): see traceRun.
+	trace *traceRun
 
 	queues [][]*packet.Buffer // per device port
 	// Trace cursors of the traced frames in the queues (untraced frames

@@ -185,6 +185,31 @@ func TestExecArguments(t *testing.T) {
 	}
 }
 
+// trace --offline --reply on the seed 002 example: the floating IP's
+// path in, then the VM's answer out through its connection; a frame the
+// VM's group drops has no reply.
+func TestTraceOfflineReply(t *testing.T) {
+	flow := "tcp,dl_src=52:54:00:00:00:01,dl_dst=fa:16:3e:2e:5b:23,nw_src=192.168.1.15,nw_dst=192.168.1.104,tp_dst="
+	code, out, errs := runCLI("trace", "--offline", "../../configs/examples/seed002-router.yaml", "--reply", "physnet1", flow+"22")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	fwd, reply, ok := strings.Cut(out, "\n\n")
+	if !ok || !strings.Contains(fwd, "dnat") || strings.Contains(fwd, "reply:") {
+		t.Fatalf("no forward part, then a blank line:\n%s", out)
+	}
+	for _, want := range []string{"reply: vm-91-14 at port: fa:16:3e:f3:1e:c0 > fa:16:3e:90:e5:50, TCP 91.1.180.14:22 > 192.168.1.15:32768 [SA]",
+		"sg-vm-91-14        egress     conntrack established zone 4096", "un-dnat    91.1.180.14:22 -> 192.168.1.104:22", "uplink:physnet1    output"} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("reply lacks %q:\n%s", want, reply)
+		}
+	}
+	code, out, errs = runCLI("trace", "--reply", "--offline", "../../configs/examples/seed002-router.yaml", "physnet1", flow+"80")
+	if code != 0 || !strings.HasSuffix(out, "\n\nno reply: the frame was dropped (step 13: sg-vm-91-14 drop no_rule)\n") {
+		t.Errorf("exit %d, %s:\n%s", code, errs, out)
+	}
+}
+
 // trace --offline on the seed 002 example: the SNATed path, in a tree.
 func TestTraceOffline(t *testing.T) {
 	code, out, errs := runCLI("trace", "--offline", "../../configs/examples/seed002-router.yaml", "vm-81-12", "icmp,nw_dst=192.168.1.15")

@@ -181,8 +181,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	})
 	go reloadOnHangup(ctx, rl, log)
 	ctl.HandleValue("trace", func(args []string) (any, error) {
-		if len(args) != 2 {
-			return nil, fmt.Errorf("takes PORT and FLOW, got %q", args)
+		switch {
+		case len(args) == 3 && args[2] == "reply":
+			return n.TraceReply(args[0], args[1])
+		case len(args) != 2:
+			return nil, fmt.Errorf("takes PORT, FLOW and optionally \"reply\", got %q", args)
 		}
 		return n.Trace(args[0], args[1])
 	})

@@ -17,7 +17,7 @@ func runCLI(args ...string) (int, string, string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "check", "replay", "show", "exec", "capture", "trace"} {
+	for _, cmd := range []string{"run", "check", "replay", "show", "exec", "capture", "trace", "reload"} {
 		t.Run(cmd, func(t *testing.T) {
 			code, out, errs := runCLI(cmd, "-h")
 			if code != 0 || errs != "" {

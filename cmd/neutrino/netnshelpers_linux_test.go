@@ -76,10 +76,11 @@ func removeNetnsAtCleanup(t *testing.T, name string) {
 
 // netnsNode is a `neutrino run` in a test namespace.
 type netnsNode struct {
-	cmd    *exec.Cmd
-	socket string
-	done   chan struct{}
-	err    error // set before done is closed
+	cmd      *exec.Cmd
+	socket   string
+	topology string // the file it runs ("": the embedded default)
+	done     chan struct{}
+	err      error // set before done is closed
 
 	mu  sync.Mutex
 	out bytes.Buffer
@@ -114,6 +115,7 @@ func startNetnsNode(t *testing.T, bin, topology string, sw *netnstest.NS, runArg
 			t.Fatal(err)
 		}
 		args = append(args, topo)
+		n.topology = topo
 	}
 	n.cmd = exec.Command("nsenter", args...)
 	n.cmd.Stdout, n.cmd.Stderr = n, n

@@ -3,9 +3,11 @@ package datapath
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"neutrino/packet"
+	l2switch "neutrino/switch"
 )
 
 // Capture is a live capture of one port of a running node: every frame
@@ -20,6 +22,8 @@ type Capture struct {
 	frames chan CapturedFrame
 	drops  atomic.Uint64
 	key    captureKey
+	ended  chan struct{} // closed when a reload removes the port
+	endMu  sync.Once
 }
 
 // CapturedFrame is one frame of a capture: when, which way, and its bytes
@@ -50,7 +54,8 @@ const captureBuffer = 4096
 // name or device, or a router's qr-/qg- port by its device name). An
 // unknown port is an error that lists the ports there are.
 func (n *Node) StartCapture(port string) (*Capture, error) {
-	c := &Capture{n: n, Port: port, frames: make(chan CapturedFrame, captureBuffer), key: captureKey{dev: -1, bridge: -1}}
+	c := &Capture{n: n, Port: port, frames: make(chan CapturedFrame, captureBuffer), key: captureKey{dev: -1, bridge: -1},
+		ended: make(chan struct{})}
 	for _, p := range n.ports() {
 		if p.spec.Name == port || p.spec.Device == port {
 			c.key.dev, c.Kind, c.Port = int(p.id), p.spec.Kind.String(), p.spec.Name
@@ -82,6 +87,32 @@ func (n *Node) StartCapture(port string) (*Capture, error) {
 
 // Frames returns the captured frames, in the order they passed.
 func (c *Capture) Frames() <-chan CapturedFrame { return c.frames }
+
+// Ended is closed when a reload removes the captured port: no frame
+// comes after those already in Frames.
+func (c *Capture) Ended() <-chan struct{} { return c.ended }
+
+// endCaptures ends the captures of the br-int ports in slots (a reload
+// removed them).
+func (n *Node) endCaptures(slots []l2switch.PortID) {
+	if len(slots) == 0 {
+		return
+	}
+	n.captureMu.Lock()
+	defer n.captureMu.Unlock()
+	var ended []*Capture
+	n.setCaptures(func(s *captureSet) {
+		for _, id := range slots {
+			for _, m := range []map[int][]*Capture{s.dev, s.bridge} {
+				ended = append(ended, m[int(id)]...)
+				delete(m, int(id))
+			}
+		}
+	})
+	for _, c := range ended {
+		c.endMu.Do(func() { close(c.ended) })
+	}
+}
 
 // Dropped returns how many frames the capture lost because its reader
 // was behind.

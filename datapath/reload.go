@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 )
 
@@ -114,9 +115,11 @@ func (n *Node) Reload(spec *Spec) (*ReloadResult, error) {
 		}
 		n.sw.FlushPort(p.id)
 	}
-	for _, id := range freedSlots(before, slots) {
+	freed := freedSlots(before, slots)
+	for _, id := range freed {
 		n.sw.FlushPort(id)
 	}
+	n.endCaptures(freed)
 	if n.running != nil {
 		for _, p := range opened {
 			n.startReader(p)
@@ -141,7 +144,7 @@ func (p *port) closedBy(l []*port) bool {
 
 // sameDevice reports whether a port described by b can go on with the
 // device opened for a: the same kind of device, name, address, MTU and
-// namespace, the same underlay socket.
+// namespace, the same underlay socket and remote VTEPs.
 func sameDevice(a, b PortSpec) bool {
 	if a.Kind != b.Kind || a.Attach != b.Attach || a.Device != b.Device || !bytes.Equal(a.MAC, b.MAC) || a.MTU != b.MTU {
 		return false
@@ -150,7 +153,8 @@ func sameDevice(a, b PortSpec) bool {
 		return false
 	}
 	if a.Tunnel != nil && b.Tunnel != nil {
-		return a.Tunnel.Local == b.Tunnel.Local && a.Tunnel.Port == b.Tunnel.Port
+		// The endpoint numbers the remote VTEPs as it was given them.
+		return a.Tunnel.Local == b.Tunnel.Local && a.Tunnel.Port == b.Tunnel.Port && slices.Equal(a.Tunnel.VTEPs, b.Tunnel.VTEPs)
 	}
 	return (a.Tunnel == nil) == (b.Tunnel == nil)
 }

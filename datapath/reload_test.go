@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -253,6 +254,41 @@ func TestReloadFloatingIP(t *testing.T) {
 	}
 }
 
+// A capture of a port a reload removes ends; one of a port it keeps goes
+// on.
+func TestReloadEndsCaptures(t *testing.T) {
+	n, _ := memNode(t, twoNetSpec(), Options{})
+	gone, err := n.StartCapture("b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := n.StartCapture("r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Stop()
+	without := twoNetSpec()
+	without.Ports = slices.DeleteFunc(without.Ports, func(p PortSpec) bool { return p.Name == "b1" })
+	if _, err := n.Reload(without); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gone.Ended():
+	default:
+		t.Fatal("the capture of the removed port did not end")
+	}
+	select {
+	case <-kept.Ended():
+		t.Fatal("the capture of a kept port ended")
+	default:
+	}
+	send(t, n, "r1", udpFrame(t, mac(0x11), broadcast, 0, 10))
+	if len(kept.Frames()) != 1 {
+		t.Errorf("the kept capture saw %d frames, want 1", len(kept.Frames()))
+	}
+	gone.Stop() // harmless after the end
+}
+
 // A device that won't open refuses the reload and leaves the node as it
 // was.
 func TestReloadOpenFails(t *testing.T) {
@@ -319,6 +355,10 @@ func TestReloadUnderTraffic(t *testing.T) {
 		}
 	}()
 	for i := range 60 {
+		// Each reload comes while frames flow.
+		for was := sent.Load(); sent.Load() < was+64; {
+			time.Sleep(10 * time.Microsecond)
+		}
 		next := [...]*Spec{without, added, with}[i%3]
 		if _, err := n.Reload(next); err != nil {
 			t.Fatal(err)

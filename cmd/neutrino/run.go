@@ -349,6 +349,14 @@ func captureHandler(ctx context.Context, n *datapath.Node) control.StreamHandler
 				if err := emit(captureItem{Keepalive: true, Dropped: c.Dropped()}); err != nil {
 					return err
 				}
+			case <-c.Ended():
+				for len(c.Frames()) > 0 { // what it saw before it went
+					f := <-c.Frames()
+					if err := emit(captureItem{Time: f.Time, Out: f.Out, Data: f.Data, Dropped: c.Dropped()}); err != nil {
+						return err
+					}
+				}
+				return fmt.Errorf("port %s was removed by a reload", c.Port)
 			case <-ctx.Done():
 				return nil
 			}

@@ -166,6 +166,7 @@ func (n *Node) buildGraph(spec *Spec, ports []*port, slots map[string]l2switch.P
 			e.tun = tun
 		}
 		e.intercepts = e.dhcp != nil || len(e.uplinkDHCP) > 0
+		e.fast = p.spec.Kind == PortVM && p.trunk == nil && filters[i] == nil
 		e.br, _ = e.out[portInToBridge].elem.(*bridge)
 		add(e, e.out)
 		g.entry[i] = e

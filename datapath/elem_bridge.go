@@ -36,14 +36,27 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	if tr := b.Meta.Trace; tr != nil {
 		traceForward(tr, n, l2switch.PortID(in), lvid, eth, d)
 	}
+	if d.Action == l2switch.Unicast && int(d.Port) >= len(e.out) {
+		// A port a reload added, learned by a frame of the new graph
+		// while this one, the old, runs on: it is not here.
+		w.dropIn(e, StageGraph, uint8(ReasonPortRemoved), b)
+		return
+	}
 	switch d.Action {
 	case l2switch.Unicast:
-		if t := e.out[d.Port]; t.elem == nil {
+		t := e.out[d.Port]
+		if w.rec.b != nil {
+			w.recBridge(b, true, t)
+		}
+		if t.elem == nil {
 			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
 		} else {
 			w.emit(t, b)
 		}
 	case l2switch.Flood:
+		if w.rec.b != nil {
+			w.recBridge(b, false, target{})
+		}
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)
 	default:
 		if int(in) < len(w.g.ports) && w.g.ports[in] != nil && !w.dryRun {

@@ -28,6 +28,7 @@ type portIn struct {
 	intercepts bool      // dhcp or uplinkDHCP is set
 	fw         *sgFilter // VM ports with security groups: egress filtering, before anything else
 	tun        *brtun    // the tunnel port: br-tun's tables 4 and 10
+	fast       bool      // a VM port without filter: its routed flows may be cached (routeFast)
 	br         *bridge   // out[portInToBridge]'s element when it is br-int (always, today)
 }
 
@@ -113,13 +114,20 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 			return
 		}
 	}
+	if e.fast && w.routeFast(e, b) {
+		return
+	}
 	if e.br != nil {
 		// The wire to br-int is the common way: a direct call instead of
 		// emit's indirect one (the hop is counted all the same).
 		w.hops++ // not taken back: nothing follows in this element
 		e.br.receive(w, uint16(p.id), b)
+		if w.rec.b != nil {
+			w.recEnd(b)
+		}
 		return
 	}
+	w.rec.b = nil
 	w.emit(e.out[portInToBridge], b)
 }
 

@@ -127,6 +127,13 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 			return
 		}
 	}
+	if w.rec.b != nil {
+		if fresh || frag || w.fragMax > 0 {
+			w.rec.b = nil
+		} else {
+			w.recRoute(e, b, &v, cur, want)
+		}
+	}
 	if fresh {
 		var why RouterReason
 		if want, why = e.commit(w, in, out, &v, want, dnat); why != 0 {
@@ -328,6 +335,9 @@ func (e *routerElem) toNeighbour(w *Worker, b *packet.Buffer, in, out int, nh [4
 	}
 	switch dec.Action {
 	case router.Send:
+		if w.rec.b != nil {
+			w.recNeighbour(e, b, out, nh, dec.MAC)
+		}
 		e.emitRouted(w, b, out, dec.MAC)
 	case router.SendAndProbe:
 		e.emitRouted(w, b, out, dec.MAC)

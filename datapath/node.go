@@ -86,6 +86,8 @@ type Node struct {
 	// stopped once Run has closed the ports: no reload opens any after.
 	running *runState
 	stopped bool
+	// noRouteCache turns the workers' route cache off (tests compare).
+	noRouteCache bool
 }
 
 // port is one port of the node in one graph: its spec, its br-int port

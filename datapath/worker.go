@@ -57,6 +57,10 @@ type Worker struct {
 	drops dropCounters
 	sg    []sgCounters // by device port: the fixed rules of its filter
 	capt  *captureSet  // the node's captures, loaded once per batch (nil: none)
+	// rc is the route cache (nil until a walk is first recorded), rec
+	// the walk being recorded.
+	rc  *routeCache
+	rec routeRec
 	// ctc answers conntrack hits that change nothing in the table (the
 	// security groups', twice a frame between two VMs of the node).
 	ctc conntrack.HitCache
@@ -93,6 +97,9 @@ func (n *Node) NewWorker(batch int) *Worker {
 // (after a reload).
 func (w *Worker) cover(g *graph) {
 	w.covered = g
+	if w.rc != nil {
+		*w.rc = routeCache{} // recorded on an older graph: let it go
+	}
 	if len(w.sg) < len(g.ports) {
 		w.n.workersMu.Lock() // show reads w.sg under it
 		w.sg = append(w.sg, make([]sgCounters, len(g.ports)-len(w.sg))...)

@@ -103,6 +103,7 @@ func (s *Switch) evictIn(sh *shard, ms int64, commit bool) (uint64, bool) {
 	}
 	sh.evictAt = next
 	s.release(valPort(v))
+	s.gen.Add(1)
 	sh.seq.Add(1)
 	t.deleteAt(i)
 	sh.seq.Add(1)

@@ -108,6 +108,9 @@ func (s *Switch) removeAll(drop func(k, v uint64) bool, aging bool) int {
 		sh.mu.Lock()
 		n := sh.removeIf(&scratch, drop, gone)
 		s.count.Add(int64(-n))
+		if n > 0 {
+			s.gen.Add(1)
+		}
 		sh.shrink()
 		if aging {
 			sh.aged.Add(uint64(n))

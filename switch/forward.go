@@ -240,6 +240,7 @@ func (s *Switch) learn(in PortID, key, h uint64, ms int64) LearnResult {
 	}
 	s.release(old)
 	t.slots[i].val.Store(packVal(in, ms))
+	s.gen.Add(1)
 	if expired {
 		sh.aged.Add(1)
 		sh.learned.Add(1)

@@ -52,6 +52,9 @@ type Switch struct {
 
 	maxEntries int64        // table bound, <0 = none
 	count      atomic.Int64 // entries in all shards, aged ones included
+	// gen counts the changes that can change where a known MAC's frames
+	// go: moves, removals, evictions (Gen).
+	gen atomic.Uint64
 	// noVictim is the time (ms) before which no search for an entry to
 	// evict in other shards is worth it: the last one found none.
 	noVictim atomic.Int64
@@ -105,3 +108,10 @@ func millis(now int64) int64 {
 func (s *Switch) shardOf(h uint64) *shard {
 	return &s.shards[h>>(64-shardBits)]
 }
+
+// Gen returns a number that changes whenever an entry moves to another
+// port or leaves the table (aging, flushes, membership, eviction): a
+// cache of unicast decisions made at one Gen holds while Gen does. New
+// entries do not change it: they turn floods into unicasts, and floods
+// are not cached.
+func (s *Switch) Gen() uint64 { return s.gen.Load() }

@@ -207,6 +207,7 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 			}
 		}
 	}
+	w.cacheOK = !w.dryRun && w.capt == nil && !n.noRouteCache
 	entry := w.g.entry[in]
 	var bytes uint64
 	for _, b := range bufs {

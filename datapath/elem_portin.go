@@ -109,13 +109,15 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		return
 	}
 
+	// A cached walk is a unicast to a router's MAC: never for a DHCP
+	// port, nor under storm control.
+	if e.fast && w.routeFast(e, b) {
+		return
+	}
 	if e.intercepts || b.Data()[0]&1 != 0 {
 		if e.special(w, b, lvid) {
 			return
 		}
-	}
-	if e.fast && w.routeFast(e, b) {
-		return
 	}
 	if e.br != nil {
 		// The wire to br-int is the common way: a direct call instead of

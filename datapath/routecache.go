@@ -29,7 +29,7 @@ type routeCache struct {
 }
 
 const (
-	routeCacheBits = 9
+	routeCacheBits = 10
 	routeCacheSets = 1 << routeCacheBits
 )
 
@@ -49,15 +49,14 @@ type routeEntry struct {
 	fdbGen uint64
 	r      *routerElem
 	pin    conntrack.Pin
-	want   nat.Addrs // the addresses after NAT
-	nh     [4]byte   // the next hop
+	plan   nat.Plan // NAT and the TTL decrement
+	nh     [4]byte  // the next hop
 	mac    [6]byte   // its MAC
 	smac   [6]byte   // the router port's
 	out    uint16    // the router port
 	dev    uint16    // the device slot it leaves by
 	lvid   uint16    // the egress network's
 	mtu    uint16
-	nat    bool // want differs from the packet's own
 	recent bool // the way of its set used last
 }
 
@@ -84,19 +83,19 @@ func routeKeyOf(in uint16, b *packet.Buffer) (routeKey, bool) {
 		return routeKey{}, false
 	}
 	d := b.Data()
-	ip := d[l.L3:]
-	l4 := d[l.L4:]
-	if len(ip) < 20 || len(l4) < 4 || ip[0] != 0x45 || ip[9] != header.ProtoTCP && ip[9] != header.ProtoUDP {
+	if int(l.L3)+20 > len(d) || int(l.L4)+4 > len(d) {
 		return routeKey{}, false
 	}
-	mac := func(m []byte) uint64 {
-		return uint64(binary.BigEndian.Uint16(m[0:2]))<<32 | uint64(binary.BigEndian.Uint32(m[2:6]))
+	ip := d[l.L3 : l.L3+20]
+	if ip[0] != 0x45 || ip[9] != header.ProtoTCP && ip[9] != header.ProtoUDP {
+		return routeKey{}, false
 	}
+	eth := d[0:12]
 	return routeKey{
-		k0: uint64(in)<<48 | mac(d[0:6]),
-		k1: uint64(ip[9])<<48 | mac(d[6:12]),
-		k2: uint64(binary.BigEndian.Uint32(ip[12:16]))<<32 | uint64(binary.BigEndian.Uint32(ip[16:20])),
-		k3: uint64(binary.BigEndian.Uint32(l4[0:4])),
+		k0: uint64(in)<<48 | uint64(binary.BigEndian.Uint16(eth[0:2]))<<32 | uint64(binary.BigEndian.Uint32(eth[2:6])),
+		k1: uint64(ip[9])<<48 | uint64(binary.BigEndian.Uint16(eth[6:8]))<<32 | uint64(binary.BigEndian.Uint32(eth[8:12])),
+		k2: binary.BigEndian.Uint64(ip[12:20]),
+		k3: uint64(binary.BigEndian.Uint32(d[l.L4 : l.L4+4])),
 	}, true
 }
 
@@ -110,7 +109,7 @@ func (k *routeKey) set() uint64 {
 // device). On false the frame takes the walk, recorded when it may be
 // cached.
 func (w *Worker) routeFast(e *portIn, b *packet.Buffer) bool {
-	if w.dryRun || w.capt != nil || w.n.noRouteCache || b.Meta.Trace != nil || b.Data()[0]&1 != 0 {
+	if !w.cacheOK || b.Meta.Trace != nil || b.Data()[0]&1 != 0 {
 		return false
 	}
 	k, ok := routeKeyOf(uint16(e.p.id), b)
@@ -161,10 +160,7 @@ func (w *Worker) routeHit(ent *routeEntry, b *packet.Buffer) bool {
 	if !ip.ChecksumValid() {
 		return false
 	}
-	if ent.nat {
-		nat.Rewrite(d, l, ent.want, b.Meta.GSO.NeedsCsum)
-	}
-	setTTL(ip, ip.TTL()-1)
+	ent.plan.Apply(d, l, b.Meta.GSO.NeedsCsum)
 	r.c.forwarded.Add(1)
 	copy(d[0:6], ent.mac[:])
 	copy(d[6:12], ent.smac[:])
@@ -208,7 +204,7 @@ func (w *Worker) recRoute(e *routerElem, b *packet.Buffer, v *conntrack.Verdict,
 		w.rec.b = nil
 		return
 	}
-	w.rec.e.pin, w.rec.e.want, w.rec.e.nat = pin, want, want != cur
+	w.rec.e.pin, w.rec.e.plan = pin, nat.NewPlan(cur, want)
 }
 
 // recNeighbour records where the router sends the frame being recorded.

@@ -59,8 +59,9 @@ type Worker struct {
 	capt  *captureSet  // the node's captures, loaded once per batch (nil: none)
 	// rc is the route cache (nil until a walk is first recorded), rec
 	// the walk being recorded.
-	rc  *routeCache
-	rec routeRec
+	rc      *routeCache
+	rec     routeRec
+	cacheOK bool // the batch may use the route cache: no dry run, no capture
 	// ctc answers conntrack hits that change nothing in the table (the
 	// security groups', twice a frame between two VMs of the node).
 	ctc conntrack.HitCache

@@ -51,11 +51,11 @@ type routeEntry struct {
 	pin    conntrack.Pin
 	plan   nat.Plan // NAT and the TTL decrement
 	nh     [4]byte  // the next hop
-	mac    [6]byte   // its MAC
-	smac   [6]byte   // the router port's
-	out    uint16    // the router port
-	dev    uint16    // the device slot it leaves by
-	lvid   uint16    // the egress network's
+	mac    [6]byte  // its MAC
+	smac   [6]byte  // the router port's
+	out    uint16   // the router port
+	dev    uint16   // the device slot it leaves by
+	lvid   uint16   // the egress network's
 	mtu    uint16
 	recent bool // the way of its set used last
 }

@@ -19,8 +19,9 @@ import (
 // network and floating IPs.
 //
 // Port k is vm-NNN on network net-(k%10), address 10.(100+k%10).0.(10+k/10)
-// (up to k = 1999).
-// Its group is web for k%5 == 0, db for k%5 == 4 and app for the others:
+// (up to k = 1999). Its group is web when (k/10)%5 == 0, db when it is 4
+// and for the ports added after the base ones (k >= 500), app otherwise;
+// every network thus has ports of every group:
 //
 //	web  tcp 80 from anywhere, ping from 10.0.0.0/8, egress anything
 //	app  udp 5000 from members of web (a remote group: every app port's
@@ -28,9 +29,9 @@ import (
 //	     egress anything
 //	db   tcp dbPort from members of db, egress anything
 //
-// Floating IPs 203.0.113.(100+k/50) go to the db ports k = 4, 54, ...,
-// 454. A reload that adds or removes db ports, or changes db's rule,
-// changes no web or app port.
+// Floating IPs 203.0.113.(100+j) go to the db ports k = 41+50j, j < 10.
+// A reload that adds or removes db ports, or changes db's rule, or a
+// floating IP, changes no web or app port.
 const big500Ports = 500
 
 // big500 says how a variant of the topology differs from the base one.
@@ -53,7 +54,10 @@ func bigMAC(k int) net.HardwareAddr {
 }
 
 func bigGroup(k int) string {
-	switch k % 5 {
+	if k >= big500Ports {
+		return "db"
+	}
+	switch k / 10 % 5 {
 	case 0:
 		return "web"
 	case 4:
@@ -91,11 +95,12 @@ func (o big500) text() string {
 		fmt.Fprintf(&b, "      - subnet-%d\n", i)
 	}
 	b.WriteString("floating_ips:\n")
-	for k := 4; k < big500Ports; k += 50 {
+	for j := range 10 {
+		k := 41 + 50*j
 		if k == o.noFIP || o.without[k] {
 			continue
 		}
-		fmt.Fprintf(&b, "  - {floating_ip_address: 203.0.113.%d, floating_network: ext-net, port: %s}\n", 100+k/50, bigName(k))
+		fmt.Fprintf(&b, "  - {floating_ip_address: 203.0.113.%d, floating_network: ext-net, port: %s}\n", 100+j, bigName(k))
 	}
 	dbPort := o.dbPort
 	if dbPort == 0 {

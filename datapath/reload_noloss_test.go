@@ -107,6 +107,11 @@ func TestReload500NoLoss(t *testing.T) {
 	for _, f := range flows {
 		keep[bigName(f.from)], keep[bigName(f.to)] = true, true
 	}
+	for i := range sent {
+		for sent[i].Load() == 0 {
+			time.Sleep(time.Millisecond) // the reloads begin under traffic
+		}
+	}
 	var took []time.Duration
 	for i, spec := range reloads {
 		time.Sleep(5 * time.Millisecond) // traffic between reloads too

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -318,6 +319,9 @@ func TestReloadUnderTraffic(t *testing.T) {
 			sent.Add(int64(len(batch)))
 		}
 	}()
+	for sent.Load() == 0 {
+		time.Sleep(time.Millisecond) // the reloads begin under traffic
+	}
 	for i := range 60 {
 		next := [...]*Spec{without, added, with}[i%3]
 		if _, err := n.Reload(next); err != nil {

@@ -76,8 +76,10 @@ func FirewallRules(p *Port, members map[*SecurityGroup][]*Port) []firewall.Rule 
 // remoteAddresses returns the addresses of one family of the ports in
 // a remote group, self left out, each prefix once.
 func remoteAddresses(self *Port, ports []*Port, v6 bool) []netip.Prefix {
-	out := []netip.Prefix{} // empty, not nil: no other member matches nothing
-	seen := map[netip.Prefix]bool{}
+	// Sized for one address a member: this runs for every port with a
+	// remote group in its rules, over all the group's members.
+	out := make([]netip.Prefix, 0, len(ports)) // empty, not nil: no other member matches nothing
+	seen := make(map[netip.Prefix]bool, len(ports))
 	for _, m := range ports {
 		if m == self {
 			continue

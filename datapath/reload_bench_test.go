@@ -10,7 +10,7 @@ import (
 // from the running one by a port added and one removed: vm-499 and
 // vm-500 (both db ports) take turns, so every reload changes something.
 //
-//	go test ./datapath -run '^$' -bench Reload500 -benchtime 50x
+//	go test ./datapath -run '^$' -bench Reload500 -benchtime 30x
 
 // big500Turns are the two variants the benchmarks alternate between.
 func big500Turns() [2]big500 {

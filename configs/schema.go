@@ -2,6 +2,8 @@ package configs
 
 import (
 	"net/netip"
+
+	"neutrino/firewall"
 )
 
 // Topology is one parsed, defaulted and validated topology file
@@ -23,6 +25,9 @@ type Topology struct {
 	SecurityGroups []*SecurityGroup
 
 	index index
+	// firewalls holds the ports' rules compiled by the check, for
+	// CompileFirewall.
+	firewalls *firewall.Memo
 }
 
 // Node is one appliance process: `neutrino run --node NAME`.

@@ -76,8 +76,10 @@ func FirewallRules(p *Port, members map[*SecurityGroup][]*Port) []firewall.Rule 
 // remoteAddresses returns the addresses of one family of the ports in
 // a remote group, self left out, each prefix once.
 func remoteAddresses(self *Port, ports []*Port, v6 bool) []netip.Prefix {
-	out := []netip.Prefix{} // empty, not nil: no other member matches nothing
-	seen := map[netip.Prefix]bool{}
+	// Sized for one address a member: this runs for every port with a
+	// remote group in its rules, over all the group's members.
+	out := make([]netip.Prefix, 0, len(ports)) // empty, not nil: no other member matches nothing
+	seen := make(map[netip.Prefix]bool, len(ports))
 	for _, m := range ports {
 		if m == self {
 			continue
@@ -97,14 +99,25 @@ func remoteAddresses(self *Port, ports []*Port, v6 bool) []netip.Prefix {
 // that a rule set the datapath could not load is an error of the file.
 func (c *checker) checkFirewalls() {
 	members := GroupMembers(c.t)
+	c.t.firewalls = new(firewall.Memo)
 	for _, p := range c.t.Ports {
 		if !p.PortSecurity || len(p.SecurityGroups) == 0 {
 			continue
 		}
-		if _, err := firewall.Compile(FirewallRules(p, members)); err != nil {
+		if _, err := c.t.firewalls.Compile(FirewallRules(p, members)); err != nil {
 			c.at(&p.Source, "security_groups", "the rules of security groups %s can't be compiled for this port: %v", groupList(p), err)
 		}
 	}
+}
+
+// CompileFirewall compiles rules, the FirewallRules of a port of t, as
+// the check of t did: a list compiled then, or by an earlier call, is not
+// compiled again (ports with equal lists share the Set).
+func (t *Topology) CompileFirewall(rules []firewall.Rule) (*firewall.Set, error) {
+	if t.firewalls == nil {
+		return firewall.Compile(rules) // a Topology not checked
+	}
+	return t.firewalls.Compile(rules)
 }
 
 func groupList(p *Port) string {

@@ -36,6 +36,7 @@ func (n *Node) Reload(spec *Spec) (*ReloadResult, error) {
 		return nil, errors.New("the node has stopped")
 	}
 	spec.keepZones(old.spec)
+	spec.keepRuleSets(old.spec)
 	slots, err := assignSlots(n.slots, slotKeys(spec))
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", spec.Node, err)

@@ -120,15 +120,3 @@ func (e *dhcpPort) adopt(n *Node, was *dhcpPort) error {
 	e.server = srv
 	return nil
 }
-
-// sameSecurity reports whether two ports' filtering is the same: the
-// same zone, groups, address pairs and compiled rules.
-func sameSecurity(a, b *SecuritySpec) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	if a.Zone != b.Zone || a.Stateful != b.Stateful || !slices.Equal(a.Groups, b.Groups) || !reflect.DeepEqual(a.Pairs, b.Pairs) {
-		return false
-	}
-	return a.Rules == b.Rules || reflect.DeepEqual(a.Rules.Rules(), b.Rules.Rules())
-}

@@ -2,6 +2,7 @@ package datapath
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -134,12 +135,13 @@ func diffSpecs(res *ReloadResult, old, s *Spec) {
 		ps := &s.Ports[i]
 		seen[ps.Name] = true
 		op := oldPorts[ps.Name]
-		switch {
-		case op == nil:
+		if op == nil {
 			res.PortsAdded = append(res.PortsAdded, ps.Name)
-		case portChanges(op, ps) != "":
-			res.PortsChanged = append(res.PortsChanged, ps.Name+" ("+portChanges(op, ps)+")")
-		default:
+			continue
+		}
+		if what := portChanges(op, ps); what != "" {
+			res.PortsChanged = append(res.PortsChanged, ps.Name+" ("+what+")")
+		} else {
 			res.Unchanged++
 		}
 	}
@@ -196,7 +198,7 @@ func portChanges(a, b *PortSpec) string {
 	if !slices.Equal(a.IPs, b.IPs) {
 		what = append(what, "fixed IPs")
 	}
-	if a.Untagged != b.Untagged || !reflect.DeepEqual(a.Tags, b.Tags) {
+	if a.Untagged != b.Untagged || !maps.Equal(a.Tags, b.Tags) {
 		what = append(what, "networks carried")
 	}
 	if a.Tunnel != nil && b.Tunnel != nil && !reflect.DeepEqual(a.Tunnel, b.Tunnel) {

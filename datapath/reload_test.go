@@ -354,6 +354,9 @@ func TestReloadUnderTraffic(t *testing.T) {
 			sent.Add(int64(len(batch)))
 		}
 	}()
+	for sent.Load() == 0 {
+		time.Sleep(time.Millisecond) // the reloads begin under traffic
+	}
 	for i := range 60 {
 		// Each reload comes while frames flow.
 		for was := sent.Load(); sent.Load() < was+64; {

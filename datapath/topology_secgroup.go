@@ -6,12 +6,12 @@ import (
 	"net/netip"
 
 	"neutrino/configs"
-	"neutrino/firewall"
 )
 
 // securitySpecs resolves the filtering of the node's ports, in the order
-// of v.Ports: nil for a port without port security. The rules compile
-// here as they did when the topology was checked.
+// of v.Ports: nil for a port without port security. The rules are those
+// compiled when the topology was checked (ports with equal rules share
+// one Set).
 func securitySpecs(v *configs.NodeView) ([]*SecuritySpec, error) {
 	members := configs.GroupMembers(v.Topology)
 	out := make([]*SecuritySpec, len(v.Ports))
@@ -19,7 +19,7 @@ func securitySpecs(v *configs.NodeView) ([]*SecuritySpec, error) {
 		if !p.PortSecurity {
 			continue
 		}
-		set, err := firewall.Compile(configs.FirewallRules(p, members))
+		set, err := v.Topology.CompileFirewall(configs.FirewallRules(p, members))
 		if err != nil {
 			return nil, fmt.Errorf("port %s: security groups: %w", p.Name, err)
 		}

@@ -48,6 +48,10 @@ type Counters struct {
 	// node's connection table.
 	Routers   map[string]map[string]uint64 `json:"routers,omitempty"`
 	Conntrack map[string]uint64            `json:"conntrack,omitempty"`
+	// RouteCacheHits counts the routed frames the workers' route caches
+	// answered without walking the graph (they are in the routers'
+	// forwarded counts too).
+	RouteCacheHits uint64 `json:"route_cache_hits,omitempty"`
 }
 
 func (c *portCounters) snapshot(name string) PortCounters {

@@ -149,6 +149,7 @@ func (n *Node) Counters() Counters {
 	}
 	n.workersMu.Lock()
 	for _, w := range n.workers {
+		c.RouteCacheHits += w.routeHits.load()
 		for s := Stage(0); s < NumStages; s++ {
 			for r := range w.drops[s] {
 				v := w.drops[s][r].load()

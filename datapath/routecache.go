@@ -25,7 +25,6 @@ import (
 // walk.
 type routeCache struct {
 	sets [routeCacheSets][2]routeEntry
-	hits uint64
 }
 
 const (
@@ -121,7 +120,7 @@ func (w *Worker) routeFast(e *portIn, b *packet.Buffer) bool {
 		for i := range set {
 			if ent := &set[i]; ent.key == k && ent.g == w.g {
 				if w.routeHit(ent, b) {
-					rc.hits++
+					w.routeHits.inc()
 					set[i].recent, set[1-i].recent = true, false
 					return true
 				}

@@ -83,6 +83,7 @@ type nodeCollector struct {
 	fdbEntries, fdbLearned, fdbMoved, fdbAged, fdbEvicted, fdbTableFull *prometheus.Desc
 
 	ctEntries, ctProtoEntries, ctUnreplied, ctAssured, ctMax            *prometheus.Desc
+	routeCacheHits                                                      *prometheus.Desc
 	ctInserted, ctExpired, ctEarlyDrops, ctKilled, ctRefused, ctInvalid *prometheus.Desc
 
 	routerMetrics  map[string]routerMetric
@@ -136,6 +137,7 @@ func newNodeCollector(n *datapath.Node, node string) *nodeCollector {
 	c.fdbEvicted = d("fdb_evicted_total", "Live forwarding table entries replaced by a new MAC because the table was full (mac-table-size).")
 	c.fdbTableFull = d("fdb_table_full_total", "MACs not learned because the forwarding table was full and no entry could go.")
 
+	c.routeCacheHits = d("route_cache_hits_total", "Routed packets the workers' route caches answered with the walk recorded for their flow's first (they count in router_forwarded_packets_total too).")
 	c.ctEntries = d("conntrack_entries", "Connections in the node's connection table (routers' zones and security groups' zones), as conntrack -C.")
 	c.ctProtoEntries = d("conntrack_protocol_entries", "Connections in the connection table by protocol.", "protocol")
 	c.ctUnreplied = d("conntrack_unreplied_entries", "Connections that have seen no reply yet ([UNREPLIED] in conntrack -L).")
@@ -267,6 +269,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.fdbEvicted, cs.FDB["evicted"])
 	counter(c.fdbTableFull, cs.FDB["table_full"])
 
+	counter(c.routeCacheHits, cs.RouteCacheHits)
 	ct := n.SummarizeConntrack()
 	gauge(c.ctEntries, float64(ct.Live))
 	gauge(c.ctProtoEntries, float64(ct.TCP), "tcp")

@@ -108,6 +108,9 @@ func printCounters(w io.Writer, c datapath.Counters) {
 	for _, r := range slices.Sorted(maps.Keys(c.Routers)) {
 		fmt.Fprintf(w, "router %s: %s\n", r, nonZero(c.Routers[r]))
 	}
+	if c.RouteCacheHits > 0 {
+		fmt.Fprintf(w, "route cache: %d frames answered without walking br-int and the router\n", c.RouteCacheHits)
+	}
 	if c.Conntrack != nil {
 		fmt.Fprintf(w, "conntrack: %s\n", nonZero(c.Conntrack))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -210,6 +211,24 @@ routers:
 	}
 	waitForPort("hup")
 	l.mustPing("hup", qr81)
+
+	// Two reloads at once: one waits for the other, both are answered.
+	results := make(chan string, 2)
+	for _, s := range []string{extra("extra22", "hup"), extra("extra22", "hup", "two")} {
+		path := filepath.Join(t.TempDir(), "topology.yaml")
+		if err := os.WriteFile(path, []byte(l.render(s)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			code, out, errs := runCLI("reload", "--socket", l.node.socket, path)
+			results <- fmt.Sprintf("exit %d\n%s%s", code, out, errs)
+		}()
+	}
+	for range 2 {
+		if r := <-results; !strings.HasPrefix(r, "exit 0\n") {
+			t.Errorf("one of two concurrent reloads: %s", r)
+		}
+	}
 
 	var after []datapath.LeaseEntry
 	l.show(&after, "leases")

@@ -214,7 +214,7 @@ routers:
 
 	// Two reloads at once: one waits for the other, both are answered.
 	results := make(chan string, 2)
-	for _, s := range []string{extra("extra22", "hup"), extra("extra22", "hup", "two")} {
+	for _, s := range []string{extra("extra22", "hup"), extra("extra22", "hup", "second")} {
 		path := filepath.Join(t.TempDir(), "topology.yaml")
 		if err := os.WriteFile(path, []byte(l.render(s)), 0o644); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,8 @@
 // Command neutrino is the appliance: one binary that runs a node of the
 // topology (run), validates a topology (check), runs captures through a
-// node offline (replay), reads a running node (show) and runs commands in
-// its ports' namespaces (exec).
+// node offline (replay), reads a running node (show), runs commands in its
+// ports' namespaces (exec), captures and traces frames on it (capture,
+// trace) and applies a changed topology to it (reload).
 package main
 
 import (

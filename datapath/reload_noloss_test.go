@@ -72,34 +72,10 @@ func TestReload500NoLoss(t *testing.T) {
 			dstMAC = gwMAC[f.from%10]
 		}
 		frame := udpDgram(t, from.mac, dstMAC, from.ip, to.ip, 40000+uint16(i), bigFlowPort, 64, 64)
-		slot, ok := n.PortIndex(from.port)
-		if !ok {
-			t.Fatalf("no port %s", from.port)
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := n.NewWorker(8)
-			batch := make([]*packet.Buffer, 8)
-			for j := range batch {
-				batch[j] = packet.NewBuffer(packet.MaxFrame)
-			}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				for _, b := range batch {
-					b.SetData(frame)
-				}
-				if in, _ := n.PortIndex(from.port); in != slot {
-					t.Errorf("%s moved from slot %d to %d", from.port, slot, in)
-					return
-				}
-				n.Process(w, slot, batch)
-				sent[i].Add(int64(len(batch)))
-			}
+			sendFrames(t, n, from.port, frame, &sent[i], stop)
 		}()
 	}
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 
-	"neutrino/configs"
 	"neutrino/conntrack"
 	"neutrino/link"
 	"neutrino/packet"
@@ -37,24 +36,39 @@ func specOfText(t *testing.T, n *Node, text string) *Spec {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	topo, err := configs.Load(path)
-	if err != nil {
-		t.Fatal(err)
+	return loadForReload(t, n, path)
+}
+
+// sendFrames runs frame into port of n in batches of 8, on a worker of its
+// own as a port's reader, counting them in sent, until stop is closed. It
+// fails the test if the port's slot changes meanwhile.
+func sendFrames(t *testing.T, n *Node, port string, frame []byte, sent *atomic.Int64, stop <-chan struct{}) {
+	slot, ok := n.PortIndex(port)
+	if !ok {
+		t.Errorf("no port %s", port)
+		return
 	}
-	v, err := topo.Node(n.Spec().Node)
-	if err != nil {
-		t.Fatal(err)
+	w := n.NewWorker(8)
+	batch := make([]*packet.Buffer, 8)
+	for j := range batch {
+		batch[j] = packet.NewBuffer(packet.MaxFrame)
 	}
-	had := map[string]uint16{}
-	for _, nw := range n.Spec().Networks {
-		had[nw.Name] = nw.LVID
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		for _, b := range batch {
+			b.SetData(frame)
+		}
+		if in, _ := n.PortIndex(port); in != slot {
+			t.Errorf("%s moved from slot %d to %d", port, slot, in)
+			return
+		}
+		n.Process(w, slot, batch)
+		sent.Add(int64(len(batch)))
 	}
-	v.KeepLVIDs(had)
-	spec, err := SpecFromView(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spec
 }
 
 func readText(t *testing.T, path string) string {
@@ -334,25 +348,7 @@ func TestReloadUnderTraffic(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w := n.NewWorker(8)
-		frame := udpFrame(t, r1, r2, 0, 100)
-		batch := make([]*packet.Buffer, 8)
-		for i := range batch {
-			batch[i] = packet.NewBuffer(packet.MaxFrame)
-		}
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			for _, b := range batch {
-				b.SetData(frame)
-			}
-			in, _ := n.PortIndex("r1")
-			n.Process(w, in, batch)
-			sent.Add(int64(len(batch)))
-		}
+		sendFrames(t, n, "r1", udpFrame(t, r1, r2, 0, 100), &sent, stop)
 	}()
 	for sent.Load() == 0 {
 		time.Sleep(time.Millisecond) // the reloads begin under traffic

@@ -50,38 +50,26 @@ func (p *Plan) Apply(frame []byte, l *header.Layout, partial bool) {
 	}
 	copy(ip[12:16], p.to.Src[:])
 	copy(ip[16:20], p.to.Dst[:])
-	switch l.Proto {
-	case header.ProtoTCP:
-		th := frame[l.L4 : l.L4+tcpCsum+2]
-		binary.BigEndian.PutUint16(th[0:2], p.to.SPort)
-		binary.BigEndian.PutUint16(th[2:4], p.to.DPort)
-		c := th[tcpCsum : tcpCsum+2]
-		old := binary.BigEndian.Uint16(c)
-		if partial {
-			if p.l4Sum != 0 {
-				binary.BigEndian.PutUint16(c, p.l4Sum.applySum(old))
-			}
-		} else if p.l4 != 0 {
-			binary.BigEndian.PutUint16(c, p.l4.apply(old))
-		}
-	case header.ProtoUDP:
-		uh := frame[l.L4 : l.L4+udpCsum+2]
-		binary.BigEndian.PutUint16(uh[0:2], p.to.SPort)
-		binary.BigEndian.PutUint16(uh[2:4], p.to.DPort)
-		c := uh[udpCsum : udpCsum+2]
-		old := binary.BigEndian.Uint16(c)
-		var sum uint16
-		switch {
-		case partial && p.l4Sum != 0:
-			sum = p.l4Sum.applySum(old)
-		case !partial && old != 0 && p.l4 != 0:
-			sum = p.l4.apply(old)
-		default:
-			return
-		}
-		if sum == 0 {
-			sum = 0xffff
-		}
-		binary.BigEndian.PutUint16(c, sum)
+	off := tcpCsum
+	if l.Proto == header.ProtoUDP {
+		off = udpCsum
 	}
+	l4 := frame[int(l.L4) : int(l.L4)+off+2]
+	binary.BigEndian.PutUint16(l4[0:2], p.to.SPort)
+	binary.BigEndian.PutUint16(l4[2:4], p.to.DPort)
+	c := l4[off : off+2]
+	old := binary.BigEndian.Uint16(c)
+	var sum uint16
+	switch {
+	case partial && p.l4Sum != 0:
+		sum = p.l4Sum.applySum(old)
+	case !partial && p.l4 != 0 && (old != 0 || l.Proto == header.ProtoTCP):
+		sum = p.l4.apply(old)
+	default:
+		return // nothing to patch, or a UDP datagram sent without checksum
+	}
+	if sum == 0 && l.Proto == header.ProtoUDP {
+		sum = 0xffff // RFC 768: a computed 0 goes out as all ones
+	}
+	binary.BigEndian.PutUint16(c, sum)
 }

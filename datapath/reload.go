@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"time"
+
+	"neutrino/conntrack"
 )
 
 // Reload makes the node what spec says while traffic runs, as one step:
@@ -126,11 +128,25 @@ func (n *Node) Reload(spec *Spec) (*ReloadResult, error) {
 			n.startReader(p)
 		}
 	}
+	if spec.ConntrackMax != old.spec.ConntrackMax {
+		// nf_conntrack_max changed: the bound moves at once; connections
+		// over a lowered one stay until they end.
+		n.ct.SetMaxEntries(spec.ConntrackMax)
+		res.ConntrackMax = fmt.Sprintf("%d -> %d", maxOrDefault(old.spec.ConntrackMax), maxOrDefault(spec.ConntrackMax))
+	}
 	n.settleState(res, old, g)
 	res.Took = time.Since(start)
 	res.TookMS = float64(res.Took.Microseconds()) / 1000
 	n.log.Info("reloaded", "changes", res.Summary(), "took", res.Took)
 	return res, nil
+}
+
+// maxOrDefault is a conntrack_max as the table applies it.
+func maxOrDefault(n int) int {
+	if n <= 0 {
+		return conntrack.DefaultMaxEntries
+	}
+	return n
 }
 
 // closedBy reports whether p is one of l.

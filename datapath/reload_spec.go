@@ -24,6 +24,9 @@ type ReloadResult struct {
 	FloatingIPsAdded   []string `json:"floating_ips_added,omitempty"`
 	FloatingIPsRemoved []string `json:"floating_ips_removed,omitempty"`
 	FloatingIPsMoved   []string `json:"floating_ips_moved,omitempty"`
+	// ConntrackMax is the node's connection bound when it changed:
+	// "262144 -> 100000".
+	ConntrackMax string `json:"conntrack_max,omitempty"`
 	// What state the changes ended: connections deleted (by cause) and
 	// DHCP leases released.
 	ConntrackDeleted map[string]int `json:"conntrack_deleted,omitempty"`
@@ -37,7 +40,7 @@ type ReloadResult struct {
 func (r *ReloadResult) Changed() bool {
 	return len(r.PortsAdded)+len(r.PortsRemoved)+len(r.PortsChanged)+len(r.NetworksAdded)+len(r.NetworksRemoved)+
 		len(r.RoutersAdded)+len(r.RoutersRemoved)+len(r.RoutersChanged)+
-		len(r.FloatingIPsAdded)+len(r.FloatingIPsRemoved)+len(r.FloatingIPsMoved) > 0
+		len(r.FloatingIPsAdded)+len(r.FloatingIPsRemoved)+len(r.FloatingIPsMoved) > 0 || r.ConntrackMax != ""
 }
 
 // Summary is the result on one line, for the log.
@@ -62,6 +65,9 @@ func (r *ReloadResult) Summary() string {
 	add("floating IPs added", r.FloatingIPsAdded)
 	add("floating IPs removed", r.FloatingIPsRemoved)
 	add("floating IPs moved", r.FloatingIPsMoved)
+	if r.ConntrackMax != "" {
+		parts = append(parts, "conntrack_max "+r.ConntrackMax)
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -303,6 +303,20 @@ func TestReloadEndsCaptures(t *testing.T) {
 	gone.Stop() // harmless after the end
 }
 
+// conntrack_max changed in the file moves the table's bound.
+func TestReloadConntrackMax(t *testing.T) {
+	n, _ := memNode(t, twoNetSpec(), Options{})
+	spec := twoNetSpec()
+	spec.ConntrackMax = 1000
+	res, err := n.Reload(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ConntrackMax != "262144 -> 1000" || n.ct.Stats().Max != 1000 {
+		t.Errorf("reload: %+v, table max %d", res, n.ct.Stats().Max)
+	}
+}
+
 // A device that won't open refuses the reload and leaves the node as it
 // was.
 func TestReloadOpenFails(t *testing.T) {

@@ -117,6 +117,9 @@ func printReload(w io.Writer, a *reloadAnswer) {
 	line("floating IPs added", r.FloatingIPsAdded)
 	line("floating IPs removed", r.FloatingIPsRemoved)
 	line("floating IPs moved", r.FloatingIPsMoved)
+	if r.ConntrackMax != "" {
+		line("conntrack_max", []string{r.ConntrackMax})
+	}
 	if len(r.ConntrackDeleted) > 0 {
 		var causes []string
 		for why, k := range r.ConntrackDeleted {

@@ -61,6 +61,12 @@ type rxState struct {
 	c      packet.Coalescer
 	parsed parsedAt // the last packet parsed by look-ahead
 
+	// The last sender looked up and its VTEP number: datagrams come in
+	// runs from one peer, which then costs no map lookup.
+	peer     netip.AddrPort
+	peerVTEP uint16
+	peerOK   bool
+
 	// Counts of the current call, added to the counters at its end.
 	datagrams, short, noVNI, tooBig, super, coalesced uint64
 }
@@ -236,7 +242,7 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 	vni := v.VNI()
 	inner := v.Payload()
 	peer := d.Peer
-	meta := packet.Meta{Time: d.Buf.Meta.Time, Tunnel: packet.Tunnel{VNI: vni, VTEP: e.index[peer.Addr().Unmap()]}}
+	meta := packet.Meta{Time: d.Buf.Meta.Time, Tunnel: packet.Tunnel{VNI: vni, VTEP: e.vtepOf(peer)}}
 	if s, ok := r.parse(inner); ok && r.c.Start(out, inner, s) {
 		r.i, r.off = ni, noff
 		for r.i < r.n {
@@ -271,6 +277,15 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 	out.SetData(inner)
 	out.Meta = meta
 	return true
+}
+
+// vtepOf returns the VTEP number of the sender peer, 0 for a stranger.
+func (e *Endpoint) vtepOf(peer netip.AddrPort) uint16 {
+	r := &e.rx
+	if !r.peerOK || peer != r.peer {
+		r.peer, r.peerVTEP, r.peerOK = peer, e.index[peer.Addr().Unmap()], true
+	}
+	return r.peerVTEP
 }
 
 // flushRx adds the counts of a ReadBatch to the counters.

@@ -420,6 +420,21 @@ func (e *Endpoint) train(s *txScratch, j int, b *packet.Buffer, vni uint32) (*pa
 	return tb, k, stride
 }
 
+// TrainSegments returns how many full-sized segments of a TCP
+// super-frame with inner L3 packets of up to mtu bytes fit one UDP GSO
+// send (udp.MaxPayload bytes, udp.MaxSegments datagrams), each behind an
+// Ethernet and a VXLAN header. A super-frame of no more segments goes out
+// as one train, a longer one as two or more: the TAP devices of VM ports
+// get it as their gso_max_segs, so that the stack behind them builds no
+// super-frame longer. It returns 0 for an mtu that leaves no room.
+func TrainSegments(mtu int) int {
+	per := mtu + header.EthernetLen + header.VXLANLen
+	if mtu <= 0 || per > udp.MaxPayload {
+		return 0
+	}
+	return min(udp.MaxPayload/per, udp.MaxSegments)
+}
+
 // l3Offset returns where the L3 header of Ethernet frame f starts (after
 // one VLAN tag, if any).
 func l3Offset(f []byte) int {

@@ -23,6 +23,8 @@ and measures for each:
     end.sum_received)
   - UDP: iperf3 -u -b 0 -l BYTES (default 18: a 60-byte inner frame), kpps
     delivered (server's packets - lost_packets over its seconds)
+  - for neutrino, the CPU time both nodes spent during the TCP test, in
+    seconds per 10 Gb received (steadier than Gb/s on a busy machine)
 then prints medians, each run's values and the ratios neutrino/kernel.
 
 Options:
@@ -174,9 +176,25 @@ wait_server() {
 	forget "$SERVER_PID"
 }
 
-declare -A TCP UDP
+# node_ticks: CPU time (clock ticks) of the neutrino nodes so far: the
+# processes in NODE_PIDS and their children (timeout runs the binary).
+NODE_PIDS=()
+node_ticks() {
+	local t=0 p c st
+	for p in "${NODE_PIDS[@]}"; do
+		for c in "$p" $(pgrep -P "$p" 2>/dev/null); do
+			st=$(cat "/proc/$c/stat" 2>/dev/null) || continue
+			st=${st##*) } # fields after the command name
+			t=$((t + $(awk '{print $12 + $13}' <<<"$st")))
+		done
+	done
+	echo "$t"
+}
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+declare -A TCP UDP CPU
 measure() { # measure SETUP
-	local setup=$1 r tag v kpps pk lost secs
+	local setup=$1 r tag v kpps pk lost secs t0 t1 c
 	if ! fg ip netns exec "$VM1" timeout 15 ping -c 3 -i 0.2 -W 2 "$IP2" >"$tmp/$setup.ping" 2>&1; then
 		cat "$tmp/$setup.ping" >&2
 		die "$setup: $IP1 cannot ping $IP2"
@@ -184,12 +202,21 @@ measure() { # measure SETUP
 	for ((r = 1; r <= RUNS; r++)); do
 		tag="$setup.tcp.$r"
 		start_server "$tag"
+		t0=$(node_ticks)
 		fg ip netns exec "$VM1" timeout $((DURATION + 30)) \
 			iperf3 -c "$IP2" -p 5201 -t "$DURATION" -J >"$tmp/$tag.client.json" 2>"$tmp/$tag.client.err" || true
+		t1=$(node_ticks)
 		wait_server
 		v=$(json_tcp_gbps "$tmp/$tag.client.json") || die "$setup TCP run $r failed: $(cat "$tmp/$tag.client.err")"
 		TCP[$setup]+="$v "
-		log "$setup run $r/$RUNS: TCP $v Gb/s"
+		if [[ $setup == neutrino ]]; then
+			c=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v g="$v" -v d="$DURATION" \
+				'BEGIN {printf "%.3f", (g > 0 ? t / hz / (g * d / 10) : 0)}')
+			CPU[$setup]+="$c "
+			log "$setup run $r/$RUNS: TCP $v Gb/s, nodes' CPU $c s per 10 Gb"
+		else
+			log "$setup run $r/$RUNS: TCP $v Gb/s"
+		fi
 
 		tag="$setup.udp.$r"
 		start_server "$tag"
@@ -245,6 +272,7 @@ EOF
 		pids+=("$!")
 		PIDS+=("$!")
 	done
+	NODE_PIDS=("${pids[@]}")
 	waitfor 20 "the VM namespaces" sh -c "ip -n $VM1 addr show | grep -q $IP1 && ip -n $VM2 addr show | grep -q $IP2"
 	measure neutrino
 	for n in 1 2; do
@@ -282,6 +310,9 @@ printf '%-10s %10s %12s   %s\n' setup "TCP Gb/s" "UDP kpps" "runs (TCP; UDP)"
 for s in "${SETUPS[@]}"; do
 	printf '%-10s %10s %12s   %s; %s\n' "$s" "$(med "${TCP[$s]}")" "$(med "${UDP[$s]}")" "${TCP[$s]}" "${UDP[$s]}"
 done
+if want neutrino; then
+	echo "neutrino nodes' CPU during TCP: $(med "${CPU[neutrino]}") s per 10 Gb (runs: ${CPU[neutrino]})"
+fi
 if want neutrino && want kernel; then
 	awk -v a="$(med "${TCP[neutrino]}")" -v b="$(med "${TCP[kernel]}")" -v c="$(med "${UDP[neutrino]}")" -v d="$(med "${UDP[kernel]}")" \
 		'BEGIN {printf "neutrino/kernel: TCP %.2f, UDP %.2f\n", (b > 0 ? a / b : 0), (d > 0 ? c / d : 0)}'

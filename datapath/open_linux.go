@@ -29,12 +29,18 @@ func DeviceOpener(log *slog.Logger) Opener {
 			}
 			return vxlan.New(ps.Name, u, t.VTEPs, t.Port, ps.MTU), nil
 		}
+		// The stack behind a TAP device sends super-frames of at most
+		// as many segments as one UDP GSO send of the tunnel carries:
+		// each then crosses the underlay as one train, not two.
+		segs := vxlan.TrainSegments(ps.MTU)
 		switch ps.Attach {
 		case AttachExisting:
 			return afpacket.Open(afpacket.Config{Interface: ps.Device, Logger: log})
 		case AttachNetns:
-			return nstap.Open(*ps.Netns, log)
+			plan := *ps.Netns
+			plan.GSOMaxSegs = segs
+			return nstap.Open(plan, log)
 		}
-		return tap.Open(tap.Config{Name: ps.Device, MAC: ps.MAC, MTU: ps.MTU, Logger: log})
+		return tap.Open(tap.Config{Name: ps.Device, MAC: ps.MAC, MTU: ps.MTU, GSOMaxSegs: segs, Logger: log})
 	}
 }

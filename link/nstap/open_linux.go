@@ -66,7 +66,7 @@ func Open(p Plan, log *slog.Logger) (*Device, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if d.Device, err = tap.Open(tap.Config{Name: tmp, Logger: log}); err != nil {
+	if d.Device, err = tap.Open(tap.Config{Name: tmp, GSOMaxSegs: p.GSOMaxSegs, Logger: log}); err != nil {
 		return fail(err)
 	}
 	if err := configure(ns, tmp, &p); err != nil {

@@ -21,8 +21,12 @@ type Plan struct {
 	IfName    string
 	MAC       net.HardwareAddr
 	MTU       int
-	Addrs     []netip.Prefix // each fixed IP with its subnet's prefix length
-	Routes    []Route        // the default route (via the gateway) first, then host routes
+	// GSOMaxSegs, when positive, bounds the segments of the TCP
+	// super-frames the namespace sends through the device (see
+	// tap.Config.GSOMaxSegs).
+	GSOMaxSegs int
+	Addrs      []netip.Prefix // each fixed IP with its subnet's prefix length
+	Routes     []Route        // the default route (via the gateway) first, then host routes
 	// Notes are things worth a log line: no address, addressing left to
 	// DHCP, no gateway.
 	Notes []string

@@ -28,6 +28,11 @@ type Config struct {
 	// MTU, when positive, is set on the device; otherwise the device's
 	// MTU is kept.
 	MTU int
+	// GSOMaxSegs, when positive, is set as the device's gso_max_segs: the
+	// most segments of a TCP super-frame the kernel sends through it (see
+	// vxlan.TrainSegments). Where the kernel refuses it, it is logged and
+	// left.
+	GSOMaxSegs int
 	// Logger receives open and close events; nil discards them.
 	Logger *slog.Logger
 }
@@ -165,6 +170,11 @@ func (d *Device) setup(fd int, cfg Config) error {
 	if cfg.MTU > 0 {
 		if err := netlink.LinkSetMTU(l, cfg.MTU); err != nil {
 			return fmt.Errorf("tap %s: setting MTU %d: %w", d.name, cfg.MTU, err)
+		}
+	}
+	if cfg.GSOMaxSegs > 0 {
+		if err := netlink.LinkSetGSOMaxSegs(l, cfg.GSOMaxSegs); err != nil {
+			d.log.Warn("tap: gso_max_segs not set", "name", d.name, "segments", cfg.GSOMaxSegs, "err", err)
 		}
 	}
 	if err := netlink.LinkSetUp(l); err != nil {

@@ -25,14 +25,14 @@ import (
 func TestOpenCreatesAndRemoves(t *testing.T) {
 	netnstest.RequireRoot(t)
 	mac := net.HardwareAddr{0x02, 0x99, 0, 0, 0, 1}
-	d := openTAP(t, Config{MAC: mac, MTU: 1400})
+	d := openTAP(t, Config{MAC: mac, MTU: 1400, GSOMaxSegs: 44})
 	l, err := netlink.LinkByName(d.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := l.Attrs()
-	if !bytes.Equal(a.HardwareAddr, mac) || a.MTU != 1400 || a.Flags&net.FlagUp == 0 {
-		t.Fatalf("device: MAC %v MTU %d flags %v", a.HardwareAddr, a.MTU, a.Flags)
+	if !bytes.Equal(a.HardwareAddr, mac) || a.MTU != 1400 || a.Flags&net.FlagUp == 0 || a.GSOMaxSegs != 44 {
+		t.Fatalf("device: MAC %v MTU %d flags %v gso_max_segs %d", a.HardwareAddr, a.MTU, a.Flags, a.GSOMaxSegs)
 	}
 	if d.MTU() != 1400 || d.Caps() != link.CapCsumPartial|link.CapGSO || !d.created {
 		t.Fatalf("MTU %d Caps %v created %v", d.MTU(), d.Caps(), d.created)

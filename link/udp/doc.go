@@ -11,9 +11,12 @@
 // on. Datagrams to the sending sockets' ports are not for us: a socket
 // filter discards them before they are queued.
 //
-// Everything is batched: ReadBatch reads with recvmmsg and WriteBatch
-// sends with sendmmsg, on non-blocking sockets parked on the Go runtime's
-// poller, allocating nothing per datagram. Two kernel offloads cut the
+// Everything is batched: ReadBatch reads with recvmmsg, on a non-blocking
+// socket parked on the Go runtime's poller, and WriteBatch sends with
+// sendmmsg (MSG_DONTWAIT), allocating nothing per datagram. The sending
+// sockets are kept off the poller: the kernel signals write space each
+// time a sent datagram is freed, which on a polled socket wakes the
+// poller for nothing; a send that finds a full buffer waits in poll(2). Two kernel offloads cut the
 // per-datagram cost further:
 //
 //   - UDP GSO (UDP_SEGMENT, Linux 4.18): one Datagram with SegSize > 0

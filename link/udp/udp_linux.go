@@ -131,7 +131,8 @@ type Underlay struct {
 
 var _ link.Counter = (*Underlay)(nil)
 
-// sock is one non-blocking UDP socket on the runtime poller.
+// sock is one UDP socket: the receiving one non-blocking on the runtime
+// poller, a sending one off it (see openSocket).
 type sock struct {
 	f    *os.File
 	rc   syscall.RawConn
@@ -167,7 +168,7 @@ func Open(local netip.Addr, opt Options) (*Underlay, error) {
 	}
 	u := &Underlay{local: local, port: uint16(port), sendmmsg: sendmmsg}
 	var err error
-	u.rx, err = openSocket(local, u.port, func(fd int) error {
+	u.rx, err = openSocket(local, u.port, true, func(fd int) error {
 		if opt.RecvBuffer > 0 {
 			setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, opt.RecvBuffer)
 		}
@@ -184,7 +185,7 @@ func Open(local netip.Addr, opt Options) (*Underlay, error) {
 		pmtu = unix.IP_PMTUDISC_PROBE
 	}
 	for range n {
-		s, err := openSocket(local, 0, func(fd int) error {
+		s, err := openSocket(local, 0, false, func(fd int) error {
 			// The filter goes on before bind, so nothing is ever queued.
 			if err := dropAll(fd); err != nil {
 				return fmt.Errorf("socket filter: %w", err)
@@ -215,16 +216,22 @@ func Open(local netip.Addr, opt Options) (*Underlay, error) {
 	u.rd.fn = u.readMessages
 	u.wpool.New = func() any {
 		w := &writer{u: u, count: make([]int32, len(u.tx)+1)}
-		w.fn = w.sendMessages
+		w.fn = w.sendAll
 		return w
 	}
 	return u, nil
 }
 
-// openSocket opens a non-blocking UDP socket, calls setup on it and binds
-// it to addr:port (port 0: the kernel picks one).
-func openSocket(addr netip.Addr, port uint16, setup func(fd int) error) (*sock, error) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+// openSocket opens a UDP socket, calls setup on it and binds it to
+// addr:port (port 0: the kernel picks one). A polled socket is
+// non-blocking and on the runtime poller; the others are blocking and
+// off it (sends use MSG_DONTWAIT and poll(2), see writer.sendAll).
+func openSocket(addr netip.Addr, port uint16, polled bool, setup func(fd int) error) (*sock, error) {
+	flags := unix.SOCK_DGRAM | unix.SOCK_CLOEXEC
+	if polled {
+		flags |= unix.SOCK_NONBLOCK
+	}
+	fd, err := unix.Socket(unix.AF_INET, flags, unix.IPPROTO_UDP)
 	if err != nil {
 		return nil, fmt.Errorf("udp: socket: %w", err)
 	}
@@ -244,7 +251,8 @@ func openSocket(addr netip.Addr, port uint16, setup func(fd int) error) (*sock, 
 	if sin, ok := sa.(*unix.SockaddrInet4); ok {
 		port = uint16(sin.Port)
 	}
-	// A non-blocking descriptor becomes a pollable file.
+	// A non-blocking descriptor becomes a pollable file, a blocking one
+	// stays off the poller.
 	f := os.NewFile(uintptr(fd), "udp:"+netip.AddrPortFrom(addr, port).String())
 	rc, err := f.SyscallConn()
 	if err != nil {

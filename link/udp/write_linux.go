@@ -14,7 +14,7 @@ import (
 // several goroutines can write at once and none allocates.
 type writer struct {
 	u     *Underlay
-	fn    func(fd uintptr) bool
+	fn    func(fd uintptr) // sendAll, built once
 	ds    []Datagram
 	count []int32 // per sending socket: where its group ends in order
 	order []int32 // indices of ds, grouped by sending socket
@@ -89,7 +89,7 @@ func (u *Underlay) WriteBatch(ds []Datagram) (int, error) {
 		}
 		w.group, w.gi, w.boff, w.off, w.k = w.order[from:to], 0, 0, 0, 0
 		from = to
-		if err = sk.rc.Write(w.fn); err != nil {
+		if err = sk.rc.Control(w.fn); err != nil {
 			break
 		}
 	}
@@ -133,8 +133,22 @@ func (w *writer) sort() {
 	}
 }
 
-// sendMessages is the poller callback of WriteBatch for one socket's
-// group. It returns false to wait until the socket is writable.
+// sendAll sends the group on socket fd, waiting with poll(2) whenever its
+// buffer is full: sending sockets are kept off the runtime poller, so that
+// the kernel's write-space wake-ups, one per datagram freed, find no one
+// to wake.
+func (w *writer) sendAll(fd uintptr) {
+	for !w.sendMessages(fd) {
+		if w.u.closed.Load() {
+			return
+		}
+		pfd := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		_, _ = unix.Poll(pfd[:], 100)
+	}
+}
+
+// sendMessages sends what is left of one socket's group without
+// blocking. It returns false when the socket's buffer is full.
 func (w *writer) sendMessages(fd uintptr) bool {
 	for {
 		if w.off == w.k {

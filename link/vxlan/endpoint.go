@@ -61,6 +61,12 @@ type rxState struct {
 	c      packet.Coalescer
 	parsed parsedAt // the last packet parsed by look-ahead
 
+	// The last sender looked up and its VTEP number: datagrams come in
+	// runs from one peer, which then costs no map lookup.
+	peer     netip.AddrPort
+	peerVTEP uint16
+	peerOK   bool
+
 	// Counts of the current call, added to the counters at its end.
 	datagrams, short, noVNI, tooBig, super, coalesced uint64
 }
@@ -236,7 +242,7 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 	vni := v.VNI()
 	inner := v.Payload()
 	peer := d.Peer
-	meta := packet.Meta{Time: d.Buf.Meta.Time, Tunnel: packet.Tunnel{VNI: vni, VTEP: e.index[peer.Addr().Unmap()]}}
+	meta := packet.Meta{Time: d.Buf.Meta.Time, Tunnel: packet.Tunnel{VNI: vni, VTEP: e.vtepOf(peer)}}
 	if s, ok := r.parse(inner); ok && r.c.Start(out, inner, s) {
 		r.i, r.off = ni, noff
 		for r.i < r.n {
@@ -271,6 +277,15 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 	out.SetData(inner)
 	out.Meta = meta
 	return true
+}
+
+// vtepOf returns the VTEP number of the sender peer, 0 for a stranger.
+func (e *Endpoint) vtepOf(peer netip.AddrPort) uint16 {
+	r := &e.rx
+	if !r.peerOK || peer != r.peer {
+		r.peer, r.peerVTEP, r.peerOK = peer, e.index[peer.Addr().Unmap()], true
+	}
+	return r.peerVTEP
 }
 
 // flushRx adds the counts of a ReadBatch to the counters.
@@ -403,6 +418,21 @@ func (e *Endpoint) train(s *txScratch, j int, b *packet.Buffer, vni uint32) (*pa
 		stride = 0
 	}
 	return tb, k, stride
+}
+
+// TrainSegments returns how many full-sized segments of a TCP
+// super-frame with inner L3 packets of up to mtu bytes fit one UDP GSO
+// send (udp.MaxPayload bytes, udp.MaxSegments datagrams), each behind an
+// Ethernet and a VXLAN header. A super-frame of no more segments goes out
+// as one train, a longer one as two or more: the TAP devices of VM ports
+// get it as their gso_max_segs, so that the stack behind them builds no
+// super-frame longer. It returns 0 for an mtu that leaves no room.
+func TrainSegments(mtu int) int {
+	per := mtu + header.EthernetLen + header.VXLANLen
+	if mtu <= 0 || per > udp.MaxPayload {
+		return 0
+	}
+	return min(udp.MaxPayload/per, udp.MaxSegments)
 }
 
 // l3Offset returns where the L3 header of Ethernet frame f starts (after

@@ -261,6 +261,36 @@ func TestWriteSuperFrameOneTrain(t *testing.T) {
 	}
 }
 
+// TestTrainSegments checks that a super-frame of TrainSegments(mtu)
+// full segments goes out as one UDP GSO send, and one more segment does
+// not fit.
+func TestTrainSegments(t *testing.T) {
+	for _, c := range []struct{ mtu, want int }{{1450, 44}, {1500, 43}, {8950, 7}, {576, 64}, {0, 0}, {65500, 0}} {
+		n := TrainSegments(c.mtu)
+		if n != c.want {
+			t.Errorf("TrainSegments(%d) = %d, want %d", c.mtu, n, c.want)
+		}
+		if n == 0 {
+			continue
+		}
+		per := c.mtu + header.EthernetLen + header.VXLANLen
+		if n*per > udp.MaxPayload || n > udp.MaxSegments || (n < udp.MaxSegments && (n+1)*per <= udp.MaxPayload) {
+			t.Errorf("mtu %d: %d segments of %d bytes", c.mtu, n, per)
+		}
+	}
+	// The segments of a 1450-byte MTU: 1398 bytes of payload behind
+	// Ethernet, IPv4 and TCP with timestamps (66 bytes).
+	sf := superFrame(t, 44*1398, 1398)
+	r := &recorder{}
+	e := New("br-tun", r, []netip.Addr{addrB}, 0, 1450)
+	if n, err := e.WriteBatch([]*packet.Buffer{sf}); n != 1 || err != nil {
+		t.Fatalf("WriteBatch: %d, %v", n, err)
+	}
+	if d := r.sent[0]; d.Buf.Len() > udp.MaxPayload || d.Buf.Len()/d.SegSize != 44 {
+		t.Fatalf("train of %d bytes, SegSize %d", d.Buf.Len(), d.SegSize)
+	}
+}
+
 func TestWriteCompletesChecksum(t *testing.T) {
 	r := &recorder{}
 	e := New("br-tun", r, []netip.Addr{addrB}, 0, 1450)

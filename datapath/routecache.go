@@ -18,7 +18,7 @@ import (
 // packets of its flow skip the walk and get the recorded rewrite. A hit
 // re-checks everything the walk would decide differently now: the graph
 // (a reload), br-int's table (Switch.Gen: a MAC moved or went), the
-// connection (conntrack.Pin: alive, the same, a packet Track would not
+// connection (conntrack.Hold: alive, the same, a packet Track would not
 // write for), the neighbour (still resolved to the same MAC), the TTL,
 // the size against the egress MTU and the header checksum. Anything else
 // (a trace, a capture, a super-frame, IP options, a fragment) takes the
@@ -47,7 +47,7 @@ type routeEntry struct {
 	g      *graph // the graph it was recorded on; nil: empty
 	fdbGen uint64
 	r      *routerElem
-	pin    conntrack.Pin
+	pin    conntrack.Hold
 	plan   nat.Plan // NAT and the TTL decrement
 	nh     [4]byte  // the next hop
 	mac    [6]byte  // its MAC
@@ -198,7 +198,7 @@ func (w *Worker) recRoute(e *routerElem, b *packet.Buffer, v *conntrack.Verdict,
 		w.rec.b = nil
 		return
 	}
-	pin, ok := conntrack.PinOf(v)
+	pin, ok := conntrack.HoldOf(v)
 	if !ok {
 		w.rec.b = nil
 		return
@@ -208,7 +208,7 @@ func (w *Worker) recRoute(e *routerElem, b *packet.Buffer, v *conntrack.Verdict,
 
 // recNeighbour records where the router sends the frame being recorded.
 func (w *Worker) recNeighbour(e *routerElem, b *packet.Buffer, out int, nh [4]byte, mac [6]byte) {
-	if w.rec.b != b || w.rec.step != recToRouter || w.rec.e.pin == (conntrack.Pin{}) {
+	if w.rec.b != b || w.rec.step != recToRouter || w.rec.e.pin == (conntrack.Hold{}) {
 		w.rec.b = nil
 		return
 	}

@@ -8,19 +8,19 @@ import (
 	"neutrino/packet/header"
 )
 
-// Whenever a Pin says Hit, Track answers the packet with the pinned
+// Whenever a Hold says Hit, Track answers the packet with the held
 // connection and direction and leaves the connection's word as it was:
 // random TCP and UDP packets of a few flows, both ways, with random
 // flags and clock steps, and connections deleted now and then.
-func TestPinHitIsTracksAnswer(t *testing.T) {
+func TestHoldHitIsTracksAnswer(t *testing.T) {
 	e := newEnv(t, Config{TCPLoose: true})
 	rng := rand.New(rand.NewPCG(1, 2))
 	type flow struct {
 		proto    uint8
 		sport    uint16
 		reply    bool
-		pin      Pin
-		havePin  bool
+		pin      Hold
+		haveHold  bool
 		lastFlag uint8
 	}
 	flags := []uint8{
@@ -59,7 +59,7 @@ func TestPinHitIsTracksAnswer(t *testing.T) {
 				e.tab.Delete(r)
 			}
 		}
-		predicted := f.havePin && f.pin.Hit(fl, e.now)
+		predicted := f.haveHold && f.pin.Hit(fl, e.now)
 		var w uint64
 		if predicted {
 			w = f.pin.c.word.Load()
@@ -68,15 +68,15 @@ func TestPinHitIsTracksAnswer(t *testing.T) {
 		if predicted {
 			hits++
 			if !v.Conn.Valid() || v.Conn.c != f.pin.c || v.Dir != f.pin.Dir() {
-				t.Fatalf("pin hit, but Track answered %+v", v)
+				t.Fatalf("hold hit, but Track answered %+v", v)
 			}
 			if nw := f.pin.c.word.Load(); nw != w {
-				t.Fatalf("pin hit, but Track changed the word %x -> %x", w, nw)
+				t.Fatalf("hold hit, but Track changed the word %x -> %x", w, nw)
 			}
 		}
-		f.pin, f.havePin = PinOf(&v)
+		f.pin, f.haveHold = HoldOf(&v)
 	}
 	if hits < 10000 {
-		t.Fatalf("only %d pin hits: the test hardly tests", hits)
+		t.Fatalf("only %d hold hits: the test hardly tests", hits)
 	}
 }

@@ -2,31 +2,31 @@ package conntrack
 
 import "neutrino/packet/header"
 
-// Pin is a connection as a flow cache holds it: its slot, the direction
+// Hold is a connection as a flow cache holds it: its slot, the direction
 // and generation a packet's verdict found, and its tuple in that
 // direction. A cache keyed by the packet's own fields (which fix the
 // tuple) may answer later packets of the flow with Hit instead of Track.
-type Pin struct {
+type Hold struct {
 	c      *conn
 	ref    uint64 // the slot reference, with the direction in bit 56
 	t0, t1 uint64 // the tuple of the direction
 }
 
-// PinOf returns v's connection as a Pin, when v found a TCP or UDP
+// HoldOf returns v's connection as a Hold, when v found a TCP or UDP
 // connection in the table.
-func PinOf(v *Verdict) (Pin, bool) {
+func HoldOf(v *Verdict) (Hold, bool) {
 	if !v.Conn.Valid() || v.dry {
-		return Pin{}, false
+		return Hold{}, false
 	}
 	c := v.Conn.c
 	w := c.word.Load()
 	if wGen(w) != refGen(v.Conn.ref) || w&fDead != 0 {
-		return Pin{}, false
+		return Hold{}, false
 	}
 	if cl := wClass(w); cl != classTCP && cl != classUDP {
-		return Pin{}, false
+		return Hold{}, false
 	}
-	p := Pin{c: c, ref: v.Conn.ref}
+	p := Hold{c: c, ref: v.Conn.ref}
 	if v.Dir == Reply {
 		p.ref |= 1 << 56
 		p.t0, p.t1 = c.r0.Load(), c.r1.Load()
@@ -36,19 +36,19 @@ func PinOf(v *Verdict) (Pin, bool) {
 	return p, true
 }
 
-// Dir returns the pinned direction.
-func (p *Pin) Dir() Dir { return refDir(p.ref) }
+// Dir returns the held direction.
+func (p *Hold) Dir() Dir { return refDir(p.ref) }
 
 // Hit reports whether Track would answer a packet of the pinned
-// connection in the pinned direction, with TCP flags tcpFlags (ignored
+// connection in the held direction, with TCP flags tcpFlags (ignored
 // for UDP), with the same connection and direction and without writing
-// anything: the connection is still the pinned one (generation and
+// anything: the connection is still the held one (generation and
 // tuple), alive, its stamp younger than the refresh interval, and it is
 // TCP ESTABLISHED and assured with a segment that has ACK and no SYN, FIN
 // or RST, or UDP (a reply only once the connection is replied and
 // assured). On false, the packet goes to Track, which renews, moves on
 // or ends the connection as it would have.
-func (p *Pin) Hit(tcpFlags uint8, now int64) bool {
+func (p *Hold) Hit(tcpFlags uint8, now int64) bool {
 	c := p.c
 	if c == nil {
 		return false

@@ -20,7 +20,7 @@ func TestHoldHitIsTracksAnswer(t *testing.T) {
 		sport    uint16
 		reply    bool
 		pin      Hold
-		haveHold  bool
+		haveHold bool
 		lastFlag uint8
 	}
 	flags := []uint8{

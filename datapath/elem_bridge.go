@@ -16,7 +16,12 @@ type bridge struct {
 
 func (e *bridge) name() string { return "br-int" }
 
-func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
+func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) { e.forward(w, in, b, nil) }
+
+// forward is receive for a frame from a VM port whose egress filtering
+// the worker's flow cache answered (fl, else nil): when br-int sends it
+// to an ingress filter, the cache may answer that too.
+func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 	n := e.n
 	eth := b.Data()
 	_ = eth[11] // one bounds check for the two addresses (Parse saw 14 bytes)
@@ -40,6 +45,8 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 	case l2switch.Unicast:
 		if t := e.out[d.Port]; t.elem == nil {
 			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
+		} else if fl != nil {
+			w.sgf.ingress(w, fl, t, b)
 		} else {
 			w.emit(t, b)
 		}

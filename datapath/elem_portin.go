@@ -104,8 +104,14 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		}
 	}
 	b.Meta.LVID = lvid
-	if e.fw != nil && !e.fw.egress(w, b) {
-		return
+	var fl *sgFlow // the flow cache's entry of a frame it let through e.fw
+	if f := e.fw; f != nil {
+		if fl = w.sgf.egress(w, f, b); fl == nil {
+			if !f.egress(w, b) {
+				return
+			}
+			fl = w.sgf.learn(w, f, b)
+		}
 	}
 
 	if e.intercepts || b.Data()[0]&1 != 0 {
@@ -117,7 +123,7 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		// The wire to br-int is the common way: a direct call instead of
 		// emit's indirect one (the hop is counted all the same).
 		w.hops++ // not taken back: nothing follows in this element
-		e.br.receive(w, uint16(p.id), b)
+		e.br.forward(w, uint16(p.id), b, fl)
 		return
 	}
 	w.emit(e.out[portInToBridge], b)

@@ -45,10 +45,12 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 	case l2switch.Unicast:
 		if t := e.out[d.Port]; t.elem == nil {
 			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
-		} else if fl != nil {
-			w.sgf.ingress(w, fl, t, b)
-		} else {
+		} else if fl == nil {
 			w.emit(t, b)
+		} else if fl.passes(&w.sgf, t, b.Len()) {
+			w.enqueue(fl.inPort, b) // the flow cache answered t, the port's filter
+		} else {
+			w.sgf.ingressSlow(w, fl, t, b)
 		}
 	case l2switch.Flood:
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)

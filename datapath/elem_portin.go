@@ -104,16 +104,10 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		}
 	}
 	b.Meta.LVID = lvid
-	var fl *sgFlow // the flow cache's entry of a frame it let through e.fw
-	if f := e.fw; f != nil {
-		if fl = w.sgf.egress(w, f, b); fl == nil {
-			if !f.egress(w, b) {
-				return
-			}
-			fl = w.sgf.learn(w, f, b)
-		}
+	if e.fw != nil {
+		e.filtered(w, b, lvid)
+		return
 	}
-
 	if e.intercepts || b.Data()[0]&1 != 0 {
 		if e.special(w, b, lvid) {
 			return
@@ -123,7 +117,7 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		// The wire to br-int is the common way: a direct call instead of
 		// emit's indirect one (the hop is counted all the same).
 		w.hops++ // not taken back: nothing follows in this element
-		e.br.forward(w, uint16(p.id), b, fl)
+		e.br.forward(w, uint16(p.id), b, nil)
 		return
 	}
 	w.emit(e.out[portInToBridge], b)

@@ -14,6 +14,7 @@ import (
 
 	"neutrino/conntrack"
 	"neutrino/internal/clock"
+	"neutrino/link/mem"
 	"neutrino/packet"
 	"neutrino/packet/header"
 	l2switch "neutrino/switch"
@@ -30,21 +31,9 @@ import (
 // and the connection tables must be the same, and the flow cache must
 // have answered a good part of the established frames.
 func TestSecurityGroupFlowCacheSameAsFilters(t *testing.T) {
-	spec := loadTestSpec(t, "testdata/secgroups/topology.yaml", "")
-	clk := clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	cached, ceps := memNode(t, spec, Options{Clock: clk})
-	plain, peps := memNode(t, spec, Options{Clock: clk})
-	cob, pob := newOutbox(ceps), newOutbox(peps)
-	cw, pw := cached.NewWorker(16), plain.NewWorker(16)
-	pw.sgf.off = true
+	tw := newSGTwins(t)
+	clk := tw.clk
 	hosts := []sgHost{sgA, sgB, sgWeb, sgVIP, sgLoose, sgOpen, sgOut}
-	for _, h := range hosts {
-		arp := arpWhoHas(t, h.mac, h.ip, h.ip)
-		send(t, cached, h.port, arp)
-		send(t, plain, h.port, arp)
-	}
-	cob.take()
-	pob.take()
 
 	rng := rand.New(rand.NewPCG(7, 8))
 	// Conversations: two hosts, the client's and the server's ports;
@@ -95,6 +84,9 @@ func TestSecurityGroupFlowCacheSameAsFilters(t *testing.T) {
 		case 4: // udp from another host's MAC
 			f = frame(t, eth(hosts[k.flags%len(hosts)].mac, to.mac, layers.EthernetTypeIPv4), ip,
 				&layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}, gPayload(10))
+		case 6: // the later fragment of case 3's
+			ip.FragOffset = 6
+			f = frame(t, eth(smac, to.mac, layers.EthernetTypeIPv4), ip, gPayload(16))
 		default: // tcp from an address not the host's
 			ip.SrcIP, ip.Protocol = v4("10.50.0.99"), layers.IPProtocolTCP
 			f = frame(t, eth(smac, to.mac, layers.EthernetTypeIPv4), ip,
@@ -114,8 +106,8 @@ func TestSecurityGroupFlowCacheSameAsFilters(t *testing.T) {
 			clk.Advance(time.Duration(rng.IntN(50)) * time.Millisecond)
 		}
 		if rng.IntN(1000) == 0 {
-			rebuildFilters(t, cached)
-			rebuildFilters(t, plain)
+			rebuildFilters(t, tw.cached)
+			rebuildFilters(t, tw.plain)
 		}
 		// A batch: frames of a few conversations, from one host.
 		k := frameKey{conv: rng.IntN(len(convs)), back: rng.IntN(2) == 0}
@@ -123,43 +115,147 @@ func TestSecurityGroupFlowCacheSameAsFilters(t *testing.T) {
 		if k.back {
 			from = convs[k.conv].s
 		}
-		in, _ := cached.PortIndex(from.port)
-		cb := make([]*packet.Buffer, 1+rng.IntN(8))
-		pb := make([]*packet.Buffer, len(cb))
-		for i := range cb {
+		var batch [][]byte
+		for range 1 + rng.IntN(8) {
 			if c := rng.IntN(len(convs)); convs[c].c.port == from.port && !k.back || convs[c].s.port == from.port && k.back {
 				k.conv = c
 			}
 			k.kind, k.flags = kinds[rng.IntN(len(kinds))], rng.IntN(len(flagSets))
-			f := frameOf(k)
-			cb[i], pb[i] = packet.NewBuffer(packet.MaxFrame), packet.NewBuffer(packet.MaxFrame)
-			cb[i].SetData(f)
-			pb[i].SetData(f)
+			batch = append(batch, frameOf(k))
+			if k.kind == 3 && rng.IntN(2) == 0 {
+				k.kind = 6 // and its later fragment
+				batch = append(batch, frameOf(k))
+			}
 		}
-		cached.Process(cw, in, cb)
-		plain.Process(pw, in, pb)
-		if c, p := cob.take(), pob.take(); !sameOutput(c, p) {
-			t.Fatalf("batch %d from %s: with the flow cache %v, without %v", batch, from.port, ports(c), ports(p))
-		}
+		tw.send(from, batch...)
 	}
-	if c, p := cached.Counters(), plain.Counters(); !reflect.DeepEqual(c, p) {
+	if c := tw.same(); tw.cw.sgf.answered < established(c)/4 {
+		t.Errorf("the flow cache answered %d of %d established frames", tw.cw.sgf.answered, established(c))
+	}
+}
+
+// sgTwins are two nodes of the security group lab on one fake clock,
+// every host's MAC learned: one whose worker has the filters' flow
+// cache, one whose worker never fills it. send runs the same frames
+// into both and checks that the same frames leave each port; same
+// checks that every counter (ports, drops, each filter's fixed and
+// group rules) and the connection tables are the same.
+type sgTwins struct {
+	t             *testing.T
+	clk           *clock.Fake
+	cached, plain *Node
+	cob, pob      *outbox
+	cw, pw        *Worker
+	batches       int
+}
+
+func newSGTwins(t *testing.T) *sgTwins {
+	spec := loadTestSpec(t, "testdata/secgroups/topology.yaml", "")
+	tw := &sgTwins{t: t, clk: clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))}
+	var ceps, peps map[string]*mem.Endpoint
+	tw.cached, ceps = memNode(t, spec, Options{Clock: tw.clk})
+	tw.plain, peps = memNode(t, spec, Options{Clock: tw.clk})
+	tw.cob, tw.pob = newOutbox(ceps), newOutbox(peps)
+	tw.cw, tw.pw = tw.cached.NewWorker(64), tw.plain.NewWorker(64)
+	tw.pw.sgf.off = true
+	for _, h := range []sgHost{sgA, sgB, sgWeb, sgVIP, sgLoose, sgOpen, sgOut} {
+		arp := arpWhoHas(t, h.mac, h.ip, h.ip)
+		send(t, tw.cached, h.port, arp)
+		send(t, tw.plain, h.port, arp)
+	}
+	tw.cob.take()
+	tw.pob.take()
+	return tw
+}
+
+func (tw *sgTwins) send(from sgHost, frames ...[]byte) {
+	tw.t.Helper()
+	in, _ := tw.cached.PortIndex(from.port)
+	cb, pb := make([]*packet.Buffer, len(frames)), make([]*packet.Buffer, len(frames))
+	for i, f := range frames {
+		cb[i], pb[i] = packet.NewBuffer(packet.MaxFrame), packet.NewBuffer(packet.MaxFrame)
+		cb[i].SetData(f)
+		pb[i].SetData(f)
+	}
+	tw.cached.Process(tw.cw, in, cb)
+	tw.plain.Process(tw.pw, in, pb)
+	if c, p := tw.cob.take(), tw.pob.take(); !sameOutput(c, p) {
+		tw.t.Fatalf("batch %d from %s: with the flow cache %v, without %v", tw.batches, from.port, ports(c), ports(p))
+	}
+	tw.batches++
+}
+
+// same checks the counters and tables, and returns the cached node's
+// security groups.
+func (tw *sgTwins) same() []SecurityGroupInfo {
+	t := tw.t
+	t.Helper()
+	if c, p := tw.cached.Counters(), tw.plain.Counters(); !reflect.DeepEqual(c, p) {
 		t.Errorf("counters differ:\nwith the flow cache %+v\nwithout %+v", c, p)
 	}
-	c, err := cached.SecurityGroups("")
+	c, err := tw.cached.SecurityGroups("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := plain.SecurityGroups("")
+	p, _ := tw.plain.SecurityGroups("")
 	if !reflect.DeepEqual(c, p) {
 		t.Errorf("security group counters differ:\nwith the flow cache %+v\nwithout %+v", c, p)
 	}
-	now := clk.Now()
-	if c, p := ctDump(cached.ct, now), ctDump(plain.ct, now); c != p {
+	now := tw.clk.Now()
+	if c, p := ctDump(tw.cached.ct, now), ctDump(tw.plain.ct, now); c != p {
 		t.Errorf("connections differ:\nwith the flow cache:\n%s\nwithout:\n%s", c, p)
 	}
-	if total := established(c); cw.sgf.answered < total/4 {
-		t.Errorf("the flow cache answered %d of %d established frames", cw.sgf.answered, total)
+	return c
+}
+
+// TestSecurityGroupFlowCacheScenarios runs what the random stream makes
+// rare through the twins: a FIN amid cached segments of its flow in one
+// batch, a long flow answered by the cache alone whose connections must
+// be refreshed as the filters refresh them (and not time out), and a
+// first fragment whose later fragment must follow it.
+func TestSecurityGroupFlowCacheScenarios(t *testing.T) {
+	tw := newSGTwins(t)
+	seg := func(from, to sgHost, sp, dp uint16, syn, ack, fin bool) []byte {
+		return frame(t, eth(from.mac, to.mac, layers.EthernetTypeIPv4), ipv4(from.ip, to.ip, layers.IPProtocolTCP, 64),
+			&layers.TCP{SrcPort: layers.TCPPort(sp), DstPort: layers.TCPPort(dp), SYN: syn, ACK: ack, FIN: fin, Seq: 1, Window: 64240})
 	}
+	// TCP a -> b, then ACK, FIN, ACK, ACK in one batch, twice.
+	tw.send(sgA, seg(sgA, sgB, 41000, 5000, true, false, false))
+	tw.send(sgB, seg(sgB, sgA, 5000, 41000, true, true, false))
+	tw.send(sgA, seg(sgA, sgB, 41000, 5000, false, true, false), seg(sgA, sgB, 41000, 5000, false, true, false))
+	ack, fin := seg(sgA, sgB, 41000, 5000, false, true, false), seg(sgA, sgB, 41000, 5000, false, true, true)
+	tw.send(sgA, ack, ack, fin, ack, ack)
+	tw.same()
+	tw.send(sgA, ack, fin, ack)
+	tw.same()
+
+	// UDP a <-> b, answered once; then a -> b only, 400 ms apart, for
+	// five minutes (past the UDP timeout of a connection not refreshed).
+	udp := udpDgram(t, sgA.mac, sgB.mac, sgA.ip, sgB.ip, 41001, 5001, 64, 20)
+	tw.send(sgA, udp)
+	tw.send(sgB, udpDgram(t, sgB.mac, sgA.mac, sgB.ip, sgA.ip, 5001, 41001, 64, 20))
+	tw.send(sgA, udp, udp)
+	answered := tw.cw.sgf.answered
+	for range 750 {
+		tw.clk.Advance(400 * time.Millisecond)
+		tw.send(sgA, udp, udp, udp)
+	}
+	if got := tw.cw.sgf.answered - answered; got < 2*750*2 {
+		t.Errorf("the flow cache answered %d frames of the long flow, want most of %d", got, 750*3*2)
+	}
+	tw.same()
+
+	// A first fragment of an established flow, then its later fragment.
+	ip := ipv4(sgA.ip, sgB.ip, layers.IPProtocolUDP, 64)
+	ip.Flags, ip.Id = layers.IPv4MoreFragments, 77
+	first := frame(t, eth(sgA.mac, sgB.mac, layers.EthernetTypeIPv4), ip,
+		&layers.UDP{SrcPort: 41001, DstPort: 5001}, gPayload(24))
+	ip = ipv4(sgA.ip, sgB.ip, layers.IPProtocolUDP, 64)
+	ip.Id, ip.FragOffset = 77, 4
+	later := frame(t, eth(sgA.mac, sgB.mac, layers.EthernetTypeIPv4), ip, gPayload(16))
+	tw.send(sgA, udp, first, udp)
+	tw.send(sgA, later)
+	tw.same()
 }
 
 // gPayload is n bytes of payload.
@@ -260,7 +356,11 @@ func TestSecurityGroupFlowCacheOtherFilter(t *testing.T) {
 		t.Fatalf("entry: egress %v, ingress %v; want a's and b's filters", e.eg, e.in)
 	}
 	before, _ := n.SecurityGroups("web")
-	w.sgf.ingress(w, e, target{elem: g.filters[web]}, buf)
+	if to := (target{elem: g.filters[web]}); e.passes(&w.sgf, to, buf.Len()) {
+		t.Error("the cache answered for web's filter")
+	} else {
+		w.sgf.ingressSlow(w, e, to, buf)
+	}
 	if len(w.queues[web]) != 1 || len(w.queues[b]) != 0 {
 		t.Fatalf("queued for web %d, for b %d; want 1, 0", len(w.queues[web]), len(w.queues[b]))
 	}

@@ -97,15 +97,16 @@ func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16) {
 	fl := (*sgFlow)(nil)
 	d := b.Data()
 	l := &b.Meta.Layout
-	l3, l4, n := int(l.L3), int(l.L4), len(d)
+	l3, n := int(l.L3), len(d)
+	// An IPv4 header without options (those with options go to f, and
+	// its fast path), its L4 header after it: one bounds check for both.
 	if b.Meta.Trace == nil && !w.dryRun && l.Flags&(header.IsIPv4|header.Fragment|header.HasL4) == header.IsIPv4|header.HasL4 &&
-		l3 <= n-header.IPv4MinLen && (l4 <= n-header.TCPMinLen || l.Proto != header.ProtoTCP && l4 <= n-8) {
-		ip := (*[header.IPv4MinLen]byte)(d[l3:])
-		p := (*[8]byte)(d[l4:])
-		if ip[6]&0x3f == 0 && // no MF, no offset
-			(l.Proto == header.ProtoUDP || l.Proto == header.ProtoTCP &&
-				d[l4+13]&(header.TCPFlagSYN|header.TCPFlagFIN|header.TCPFlagRST|header.TCPFlagACK) == header.TCPFlagACK) {
-			k0, k1 := binary.LittleEndian.Uint64(ip[12:]), uint64(binary.LittleEndian.Uint32(p[:]))|uint64(l.Proto)<<32
+		int(l.L4) == l3+header.IPv4MinLen && l3 <= n-header.IPv4MinLen-8 {
+		h := (*[header.IPv4MinLen + 8]byte)(d[l3:])
+		if h[6]&0x3f == 0 && // no MF, no offset
+			(l.Proto == header.ProtoUDP || l.Proto == header.ProtoTCP && l3 <= n-header.IPv4MinLen-header.TCPMinLen &&
+				d[l3+header.IPv4MinLen+13]&(header.TCPFlagSYN|header.TCPFlagFIN|header.TCPFlagRST|header.TCPFlagACK) == header.TCPFlagACK) {
+			k0, k1 := binary.LittleEndian.Uint64(h[12:20]), uint64(binary.LittleEndian.Uint32(h[20:24]))|uint64(l.Proto)<<32
 			en := &c.ents[sgFlowSlot(k0, k1)]
 			if en.k0 == k0 && en.k1 == k1 && en.eg == f && en.mac == binary.LittleEndian.Uint64(d[4:12])>>16 &&
 				(en.epoch == c.epoch || c.check(w, en)) {
@@ -153,11 +154,11 @@ func (c *sgFlowCache) check(w *Worker, e *sgFlow) bool {
 // keeps), the next frames of its flow take egress. It returns the entry
 // (nil when there is none), for the ingress side.
 func (c *sgFlowCache) learn(w *Worker, f *sgFilter, b *packet.Buffer) *sgFlow {
-	if c.off || !f.stateful || b.Meta.Trace != nil || w.dryRun {
-		return nil
+	l := &b.Meta.Layout
+	if c.off || !f.stateful || b.Meta.Trace != nil || w.dryRun || l.L4 != l.L3+header.IPv4MinLen {
+		return nil // filtered looks up no frame with IP options
 	}
 	d := b.Data()
-	l := &b.Meta.Layout
 	k0, k1, ok := conntrack.FlowKey(d, l)
 	if !ok {
 		return nil
@@ -228,16 +229,19 @@ func (c *sgFlowCache) mark(e *sgFlow) {
 
 // settle adds e's counts to the worker's counters of its filters.
 func (c *sgFlowCache) settle(w *Worker, e *sgFlow) {
-	for dir, f := range [2]*sgFilter{sgEgress: e.eg, sgIngress: e.in} {
-		p := &e.pend[dir]
-		if p.pkts == 0 {
-			continue
-		}
-		k := &w.sg[f.p.id][dir][SGAcceptEstablished]
+	if p := &e.pend[sgEgress]; p.pkts != 0 {
+		k := &w.sg[e.eg.p.id][sgEgress][SGAcceptEstablished]
 		k.pkts.add(p.pkts)
 		k.bytes.add(p.bytes)
 		c.answered += p.pkts
-		*p = struct{ pkts, bytes uint64 }{}
+		p.pkts, p.bytes = 0, 0
+	}
+	if p := &e.pend[sgIngress]; p.pkts != 0 {
+		k := &w.sg[e.in.p.id][sgIngress][SGAcceptEstablished]
+		k.pkts.add(p.pkts)
+		k.bytes.add(p.bytes)
+		c.answered += p.pkts
+		p.pkts, p.bytes = 0, 0
 	}
 }
 

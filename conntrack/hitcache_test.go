@@ -14,11 +14,22 @@ import (
 // clock moving on by random steps) through a table with a HitCache in
 // front and through one without, with and without loose pickup: every
 // verdict must be the same, and so must the tables' contents at the end.
+// Two more tables take the way of a flow cache: a packet whose FlowKey
+// has a Pin (taken from their HitCache after an earlier packet) that
+// Holds is answered ESTABLISHED by the pin alone, without the table;
+// their verdicts and contents must be the same too.
 func TestHitCacheSameVerdicts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	cached, plain := New(Config{TCPLoose: true}), New(Config{TCPLoose: true})
 	strictCached, strictPlain := New(Config{}), New(Config{})
-	var h, hStrict HitCache
+	pinned, strictPinned := New(Config{TCPLoose: true}), New(Config{})
+	var h, hStrict, hPinned, hStrictPinned HitCache
+	type pinKey struct {
+		k0, k1 uint64
+		zone   uint16
+	}
+	pins, strictPins := map[pinKey]Pin{}, map[pinKey]Pin{}
+	pinHits := 0
 	now := t0
 	flagSets := []uint8{fSYN, fSYN | fACK, fACK, fACK, fACK, fACK | fPSH, fFIN | fACK, fRST, 0, fPSH}
 	for i := 0; i < 200000; i++ {
@@ -48,10 +59,12 @@ func TestHitCacheSameVerdicts(t *testing.T) {
 		header.Parse(f, &l)
 		zone := uint16(rng.IntN(2))
 		strict := rng.IntN(2) == 0
-		var a, b Verdict
+		var a, b, pv Verdict
 		ct, pt, hc := cached, plain, &h
+		pnt, hp, pm := pinned, &hPinned, pins
 		if strict {
 			ct, pt, hc = strictCached, strictPlain, &hStrict
+			pnt, hp, pm = strictPinned, &hStrictPinned, strictPins
 		}
 		hit := hc.Hit(f, &l, zone, 0, now)
 		ct.TrackCached(hc, &a, f, &l, zone, 0, now)
@@ -62,18 +75,44 @@ func TestHitCacheSameVerdicts(t *testing.T) {
 		if a.State != b.State || a.Dir != b.Dir || a.Reason != b.Reason {
 			t.Fatalf("packet %d: cached %v/%v/%v, plain %v/%v/%v", i, a.State, a.Dir, a.Reason, b.State, b.Dir, b.Reason)
 		}
+		k0, k1, fok := FlowKey(f, &l)
+		pk := pinKey{k0, k1, zone}
+		if p, ok := pm[pk]; fok && ok && p.Holds(Millis(now)) {
+			if b.State != StateEstablished {
+				t.Fatalf("packet %d: a pin holds, but the table says %v/%v", i, b.State, b.Reason)
+			}
+			pinHits++
+		} else {
+			pnt.TrackCached(hp, &pv, f, &l, zone, 0, now)
+			if pv.State != b.State || pv.Dir != b.Dir || pv.Reason != b.Reason {
+				t.Fatalf("packet %d: pinned %v/%v/%v, plain %v/%v/%v", i, pv.State, pv.Dir, pv.Reason, b.State, b.Dir, b.Reason)
+			}
+			if p, ok := hp.Pin(f, &l, zone, 0, now); fok && ok {
+				pm[pk] = p
+			}
+		}
 		if a.State == StateNew && !a.Conn.Valid() && rng.IntN(2) == 0 {
 			ct.Commit(&a, now)
 			pt.Commit(&b, now)
+			pnt.Commit(&pv, now)
 		}
 		if rng.IntN(1000) == 0 {
-			for _, t := range []*Table{cached, plain, strictCached, strictPlain} {
+			for _, t := range []*Table{cached, plain, strictCached, strictPlain, pinned, strictPinned} {
 				t.Expire(now, 1<<20)
 			}
 		}
 	}
 	if h.hits+hStrict.hits < 10000 {
 		t.Errorf("only %d packets answered from the caches", h.hits+hStrict.hits)
+	}
+	if pinHits < 10000 {
+		t.Errorf("only %d packets answered by pins", pinHits)
+	}
+	if a, b := dump(pinned, now), dump(plain, now); a != b {
+		t.Errorf("pinned table differs:\npinned:\n%s\nplain:\n%s", a, b)
+	}
+	if a, b := dump(strictPinned, now), dump(strictPlain, now); a != b {
+		t.Errorf("pinned table without loose pickup differs:\npinned:\n%s\nplain:\n%s", a, b)
 	}
 	if a, b := dump(cached, now), dump(plain, now); a != b {
 		t.Errorf("tables differ:\ncached:\n%s\nplain:\n%s", a, b)

@@ -16,7 +16,12 @@ type bridge struct {
 
 func (e *bridge) name() string { return "br-int" }
 
-func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
+func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) { e.forward(w, in, b, nil) }
+
+// forward is receive for a frame from a VM port whose egress filtering
+// the worker's flow cache answered (fl, else nil): when br-int sends it
+// to an ingress filter, the cache may answer that too.
+func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 	n := e.n
 	eth := b.Data()
 	_ = eth[11] // one bounds check for the two addresses (Parse saw 14 bytes)
@@ -50,8 +55,12 @@ func (e *bridge) receive(w *Worker, in uint16, b *packet.Buffer) {
 		}
 		if t.elem == nil {
 			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
-		} else {
+		} else if fl == nil {
 			w.emit(t, b)
+		} else if fl.passes(&w.sgf, t, b.Len()) {
+			w.enqueue(fl.inPort, b) // the flow cache answered t, the port's filter
+		} else {
+			w.sgf.ingressSlow(w, fl, t, b)
 		}
 	case l2switch.Flood:
 		if w.rec.b != nil {

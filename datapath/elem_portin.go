@@ -105,7 +105,8 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		}
 	}
 	b.Meta.LVID = lvid
-	if e.fw != nil && !e.fw.egress(w, b) {
+	if e.fw != nil {
+		e.filtered(w, b, lvid)
 		return
 	}
 
@@ -123,7 +124,7 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		// The wire to br-int is the common way: a direct call instead of
 		// emit's indirect one (the hop is counted all the same).
 		w.hops++ // not taken back: nothing follows in this element
-		e.br.receive(w, uint16(p.id), b)
+		e.br.forward(w, uint16(p.id), b, nil)
 		if w.rec.b != nil {
 			w.recEnd(b)
 		}

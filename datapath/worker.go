@@ -67,6 +67,7 @@ type Worker struct {
 	// ctc answers conntrack hits that change nothing in the table (the
 	// security groups', twice a frame between two VMs of the node).
 	ctc conntrack.HitCache
+	sgf sgFlowCache // the filters' flow cache, in front of ctc
 
 	// Routers: the SNAT port allocator, the empty frame handed to a
 	// neighbour cache (kept when the cache keeps it), frames released by
@@ -281,6 +282,7 @@ func (w *Worker) traceAt(i, pos int, tr *packet.Trace) {
 // flush writes every queue (step 5) and gives the batch's pool buffers
 // back.
 func (w *Worker) flush() {
+	w.sgf.settleAll(w)
 	for _, i := range w.dirty {
 		if w.dryRun {
 			w.dryOutput(w.g.ports[i], w.queues[i])

@@ -166,7 +166,15 @@ func (n *Node) buildGraph(spec *Spec, ports []*port, slots map[string]l2switch.P
 			e.tun = tun
 		}
 		e.intercepts = e.dhcp != nil || len(e.uplinkDHCP) > 0
-		e.fast = p.spec.Kind == PortVM && p.trunk == nil && filters[i] == nil
+		if p.spec.Kind == PortVM && p.trunk == nil && filters[i] == nil {
+			for _, r := range g.routers {
+				for k := range r.ports {
+					if r.ports[k].lvid == p.spec.LVID {
+						e.routers = append(e.routers, r.ports[k].mac)
+					}
+				}
+			}
+		}
 		e.br, _ = e.out[portInToBridge].elem.(*bridge)
 		add(e, e.out)
 		g.entry[i] = e

@@ -28,7 +28,10 @@ type portIn struct {
 	intercepts bool      // dhcp or uplinkDHCP is set
 	fw         *sgFilter // VM ports with security groups: egress filtering, before anything else
 	tun        *brtun    // the tunnel port: br-tun's tables 4 and 10
-	fast       bool      // a VM port without filter: its routed flows may be cached (routeFast)
+	// routers are the MACs of the router ports on a VM port's network
+	// when it has no filter: frames to them may be routed flows the
+	// route cache answers (routeFast); other frames never try it.
+	routers [][6]byte
 	br         *bridge   // out[portInToBridge]'s element when it is br-int (always, today)
 }
 
@@ -112,7 +115,7 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 
 	// A cached walk is a unicast to a router's MAC: never for a DHCP
 	// port, nor under storm control.
-	if e.fast && w.routeFast(e, b) {
+	if len(e.routers) > 0 && e.toRouter(b) && w.routeFast(e, b) {
 		return
 	}
 	if e.intercepts || b.Data()[0]&1 != 0 {
@@ -132,6 +135,18 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 	}
 	w.rec.b = nil
 	w.emit(e.out[portInToBridge], b)
+}
+
+// toRouter reports whether b is for one of the router ports of the
+// port's network.
+func (e *portIn) toRouter(b *packet.Buffer) bool {
+	dst := [6]byte(b.Data()[0:6])
+	for _, m := range e.routers {
+		if m == dst {
+			return true
+		}
+	}
+	return false
 }
 
 // special is the rest of ingress for frames that may not simply go to

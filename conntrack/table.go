@@ -138,7 +138,7 @@ func (t *Table) reserve() bool {
 // It returns the connection, and the direction of orig in it: an existing
 // live connection holding orig is returned as it is, a live one holding
 // reply is a clash.
-func (t *Table) insert(orig, reply *Key, w uint64, ms int64) (Ref, Dir, Refusal) {
+func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (Ref, Dir, Refusal) {
 	o0, o1 := orig.pack()
 	r0, r1 := reply.pack()
 	ho, hr := t.seed.hash(o0, o1), t.seed.hash(r0, r1)
@@ -168,7 +168,9 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64) (Ref, Dir, Refusal)
 			if wGen(cw) == refGen(r) && t.timeout.live(cw, ms) {
 				t.unlockPair(ai, bi)
 				t.total.Add(-1)
-				a.cnt.refused[RefusedClash].Add(1)
+				if countClash {
+					a.cnt.refused[RefusedClash].Add(1)
+				}
 				return Ref{}, 0, RefusedClash
 			}
 			stale, staleFound = r, true

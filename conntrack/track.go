@@ -355,6 +355,18 @@ func (t *Table) Commit(v *Verdict, now int64) (Ref, Refusal) {
 // reply comes back to the translated address and port. A reply tuple that
 // another live connection holds is refused (RefusedClash).
 func (t *Table) CommitReply(v *Verdict, reply Key, now int64) (Ref, Refusal) {
+	return t.commitReply(v, reply, now, true)
+}
+
+// TryCommitReply is CommitReply for a reply tuple the caller only hopes
+// is free (SNAT keeping the source port, the common case, without a
+// lookup first): a clash is refused as by CommitReply but not counted,
+// and the caller picks another tuple.
+func (t *Table) TryCommitReply(v *Verdict, reply Key, now int64) (Ref, Refusal) {
+	return t.commitReply(v, reply, now, false)
+}
+
+func (t *Table) commitReply(v *Verdict, reply Key, now int64, countClash bool) (Ref, Refusal) {
 	if v.State != StateNew {
 		return Ref{}, RefusedNotNew
 	}
@@ -362,7 +374,7 @@ func (t *Table) CommitReply(v *Verdict, reply Key, now int64) (Ref, Refusal) {
 		return v.Conn, RefusedNone
 	}
 	k := v.Key()
-	r, d, why := t.insert(&k, &reply, v.init, millis(now))
+	r, d, why := t.insert(&k, &reply, v.init, millis(now), countClash)
 	if why == RefusedNone {
 		v.Conn, v.Dir = r, d
 	}

@@ -257,18 +257,30 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 		}
 		return want, 0
 	}
+	why := conntrack.RefusedClash
 	if snat {
-		port, ok := e.pickPort(w, &t, to)
-		if !ok {
-			return want, RouterSNATExhausted
+		if t.Proto == header.ProtoTCP || t.Proto == header.ProtoUDP || t.Proto == header.ProtoICMP {
+			// The source port (echo id) kept when it is free, the common
+			// case: the insert finds out, which saves a lookup first.
+			reply = nat.SNATReply(t, to, t.SPort)
+			_, why = e.ct.TryCommitReply(v, reply, w.now)
 		}
-		reply = nat.SNATReply(t, to, port)
+		if why == conntrack.RefusedClash {
+			port, ok := e.pickPort(w, &t, to)
+			if !ok {
+				return want, RouterSNATExhausted
+			}
+			reply = nat.SNATReply(t, to, port)
+			_, why = e.ct.CommitReply(v, reply, w.now)
+		}
 		e.count(w, &e.c.snat)
+	} else {
+		_, why = e.ct.CommitReply(v, reply, w.now)
 	}
 	if dnat {
 		e.count(w, &e.c.dnat)
 	}
-	if _, why := e.ct.CommitReply(v, reply, w.now); why != conntrack.RefusedNone {
+	if why != conntrack.RefusedNone {
 		return want, refusalReason(why)
 	}
 	return nat.AddrsOf(reply.Invert()), 0

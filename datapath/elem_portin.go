@@ -32,7 +32,7 @@ type portIn struct {
 	// when it has no filter: frames to them may be routed flows the
 	// route cache answers (routeFast); other frames never try it.
 	routers [][6]byte
-	br         *bridge   // out[portInToBridge]'s element when it is br-int (always, today)
+	br      *bridge // out[portInToBridge]'s element when it is br-int (always, today)
 }
 
 // Outputs of portIn.

@@ -36,22 +36,20 @@ type ReloadResult struct {
 	TookMS           float64        `json:"took_ms"`
 }
 
-// Changed reports whether the reload changed anything.
-func (r *ReloadResult) Changed() bool {
-	return len(r.PortsAdded)+len(r.PortsRemoved)+len(r.PortsChanged)+len(r.NetworksAdded)+len(r.NetworksRemoved)+
-		len(r.RoutersAdded)+len(r.RoutersRemoved)+len(r.RoutersChanged)+
-		len(r.FloatingIPsAdded)+len(r.FloatingIPsRemoved)+len(r.FloatingIPsMoved) > 0 || r.ConntrackMax != ""
+// ReloadChange is one kind of change a reload made, and what it made it
+// to (names, or "address -> fixed" for floating IPs).
+type ReloadChange struct {
+	What  string
+	Items []string
 }
 
-// Summary is the result on one line, for the log.
-func (r *ReloadResult) Summary() string {
-	if !r.Changed() {
-		return "nothing changed"
-	}
-	var parts []string
-	add := func(what string, l []string) {
-		if len(l) > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", what, len(l)))
+// Lists returns the kinds of change the reload made, in a fixed order,
+// those it made none of left out.
+func (r *ReloadResult) Lists() []ReloadChange {
+	var l []ReloadChange
+	add := func(what string, items []string) {
+		if len(items) > 0 {
+			l = append(l, ReloadChange{what, items})
 		}
 	}
 	add("ports added", r.PortsAdded)
@@ -66,7 +64,27 @@ func (r *ReloadResult) Summary() string {
 	add("floating IPs removed", r.FloatingIPsRemoved)
 	add("floating IPs moved", r.FloatingIPsMoved)
 	if r.ConntrackMax != "" {
-		parts = append(parts, "conntrack_max "+r.ConntrackMax)
+		add("conntrack_max", []string{r.ConntrackMax})
+	}
+	return l
+}
+
+// Changed reports whether the reload changed anything.
+func (r *ReloadResult) Changed() bool { return len(r.Lists()) > 0 }
+
+// Summary is the result on one line, for the log.
+func (r *ReloadResult) Summary() string {
+	l := r.Lists()
+	if len(l) == 0 {
+		return "nothing changed"
+	}
+	var parts []string
+	for _, c := range l {
+		if c.What == "conntrack_max" {
+			parts = append(parts, "conntrack_max "+c.Items[0])
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %d", c.What, len(c.Items)))
+		}
 	}
 	return strings.Join(parts, ", ")
 }

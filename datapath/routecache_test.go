@@ -1,7 +1,6 @@
 package datapath
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -192,23 +191,7 @@ func TestRouteCacheDifferential(t *testing.T) {
 // sameOut reports whether two nodes sent the same frames, the IPv4 ID
 // of the packets the routers make aside (it comes from a counter all
 // nodes of the process share).
-func sameOut(a, b map[string][][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, fa := range a {
-		fb := b[k]
-		if len(fa) != len(fb) {
-			return false
-		}
-		for i := range fa {
-			if !bytes.Equal(withoutID(fa[i]), withoutID(fb[i])) {
-				return false
-			}
-		}
-	}
-	return true
-}
+func sameOut(a, b map[string][][]byte) bool { return sameFrames(a, b, withoutID) }
 
 // withoutID returns a copy of f with its IPv4 ID and header checksum
 // zeroed.

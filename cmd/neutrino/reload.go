@@ -106,19 +106,8 @@ func printReload(w io.Writer, a *reloadAnswer) {
 			fmt.Fprintf(w, "  %-22s %s\n", what+":", strings.Join(l, ", "))
 		}
 	}
-	line("ports added", r.PortsAdded)
-	line("ports removed", r.PortsRemoved)
-	line("ports changed", r.PortsChanged)
-	line("networks added", r.NetworksAdded)
-	line("networks removed", r.NetworksRemoved)
-	line("routers added", r.RoutersAdded)
-	line("routers removed", r.RoutersRemoved)
-	line("routers changed", r.RoutersChanged)
-	line("floating IPs added", r.FloatingIPsAdded)
-	line("floating IPs removed", r.FloatingIPsRemoved)
-	line("floating IPs moved", r.FloatingIPsMoved)
-	if r.ConntrackMax != "" {
-		line("conntrack_max", []string{r.ConntrackMax})
+	for _, c := range r.Lists() {
+		line(c.What, c.Items)
 	}
 	if len(r.ConntrackDeleted) > 0 {
 		var causes []string

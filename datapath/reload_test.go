@@ -303,6 +303,20 @@ func TestReloadEndsCaptures(t *testing.T) {
 	gone.Stop() // harmless after the end
 }
 
+// A topology of another node is refused, and the node stays as it was.
+func TestReloadOtherNode(t *testing.T) {
+	n, _ := memNode(t, twoNetSpec(), Options{})
+	before := n.Spec()
+	spec := twoNetSpec()
+	spec.Node = "elsewhere"
+	if _, err := n.Reload(spec); err == nil || !strings.Contains(err.Error(), "elsewhere") {
+		t.Fatalf("reload: %v, want an error naming the other node", err)
+	}
+	if n.Spec() != before {
+		t.Errorf("the node changed")
+	}
+}
+
 // conntrack_max changed in the file moves the table's bound.
 func TestReloadConntrackMax(t *testing.T) {
 	n, _ := memNode(t, twoNetSpec(), Options{})

@@ -222,3 +222,13 @@ func TestTraceOffline(t *testing.T) {
 		}
 	}
 }
+
+func TestReloadWithoutNode(t *testing.T) {
+	code, _, errs := runCLI("reload", "--socket", filepath.Join(t.TempDir(), "x.sock"), "lab.yaml")
+	if code != 1 || !strings.Contains(errs, "no node is running") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := runCLI("reload", "a.yaml", "b.yaml"); code != 2 || !strings.Contains(errs, "one TOPOLOGY at most") {
+		t.Errorf("reload with two files: exit %d, stderr %q", code, errs)
+	}
+}

@@ -41,14 +41,14 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 	if tr := b.Meta.Trace; tr != nil {
 		traceForward(tr, n, l2switch.PortID(in), lvid, eth, d)
 	}
-	if d.Action == l2switch.Unicast && int(d.Port) >= len(e.out) {
-		// A port a reload added, learned by a frame of the new graph
-		// while this one, the old, runs on: it is not here.
-		w.dropIn(e, StageGraph, uint8(ReasonPortRemoved), b)
-		return
-	}
 	switch d.Action {
 	case l2switch.Unicast:
+		if int(d.Port) >= len(e.out) {
+			// A port a reload added, learned by a frame of the new
+			// graph while this one, the old, runs on: it is not here.
+			w.dropIn(e, StageGraph, uint8(ReasonPortRemoved), b)
+			return
+		}
 		t := e.out[d.Port]
 		if w.rec.b != nil {
 			w.recBridge(b, true, t)

@@ -166,7 +166,7 @@ func (n *Node) buildGraph(spec *Spec, ports []*port, slots map[string]l2switch.P
 			e.tun = tun
 		}
 		e.intercepts = e.dhcp != nil || len(e.uplinkDHCP) > 0
-		if p.spec.Kind == PortVM && p.trunk == nil && filters[i] == nil {
+		if p.spec.Kind == PortVM && p.trunk == nil {
 			for _, r := range g.routers {
 				for k := range r.ports {
 					if r.ports[k].lvid == p.spec.LVID {

@@ -28,9 +28,10 @@ type portIn struct {
 	intercepts bool      // dhcp or uplinkDHCP is set
 	fw         *sgFilter // VM ports with security groups: egress filtering, before anything else
 	tun        *brtun    // the tunnel port: br-tun's tables 4 and 10
-	// routers are the MACs of the router ports on a VM port's network
-	// when it has no filter: frames to them may be routed flows the
-	// route cache answers (routeFast); other frames never try it.
+	// routers are the MACs of the router ports on a VM port's network:
+	// frames to them may be routed flows the route cache answers
+	// (routeFast, after the port's egress filter); other frames never
+	// try it.
 	routers [][6]byte
 	br      *bridge // out[portInToBridge]'s element when it is br-int (always, today)
 }

@@ -24,9 +24,9 @@ type twin struct {
 	rt  routerTimers
 }
 
-func newTwin(t *testing.T, cached bool) *twin {
+func newTwin(t *testing.T, spec *Spec, cached bool) *twin {
 	clk := clock.NewFake(rigEpoch)
-	n, eps := memNode(t, seed002Spec(t), Options{Clock: clk})
+	n, eps := memNode(t, spec, Options{Clock: clk})
 	n.noRouteCache = !cached
 	return &twin{n: n, ob: newOutbox(eps), clk: clk, w: n.NewWorker(64)}
 }
@@ -74,7 +74,17 @@ func replyTo(t *testing.T, f []byte) []byte {
 // changing its MAC, a VM's MAC moving, connections deleted; every frame
 // each sends, and every counter at the end, must be the same.
 func TestRouteCacheDifferential(t *testing.T) {
-	a, b := newTwin(t, true), newTwin(t, false)
+	routeCacheDifferential(t, func() *Spec { return seed002Spec(t) })
+}
+
+// The same with the VMs' security groups: the route cache answers a
+// flow's frames after the port's egress filter let them out.
+func TestRouteCacheDifferentialFiltered(t *testing.T) {
+	routeCacheDifferential(t, func() *Spec { return loadTestSpec(t, "../configs/examples/seed002-router.yaml", "") })
+}
+
+func routeCacheDifferential(t *testing.T, spec func() *Spec) {
+	a, b := newTwin(t, spec(), true), newTwin(t, spec(), false)
 	step := func(what, port string, frames ...[]byte) [][]byte {
 		t.Helper()
 		ga, gb := a.in(port, frames), b.in(port, frames)
@@ -181,6 +191,11 @@ func TestRouteCacheDifferential(t *testing.T) {
 	ca.RouteCacheHits = 0
 	if diff := cmp.Diff(cb, ca); diff != "" {
 		t.Errorf("counters (-without +with the cache):\n%s", diff)
+	}
+	sa, _ := a.n.SecurityGroups("")
+	sb, _ := b.n.SecurityGroups("")
+	if diff := cmp.Diff(sb, sa); diff != "" {
+		t.Errorf("security groups' counters (-without +with the cache):\n%s", diff)
 	}
 	if hits < 500 {
 		t.Fatalf("the cache answered too few packets (%d) for the test to tell", hits)

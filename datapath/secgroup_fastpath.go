@@ -122,6 +122,11 @@ func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16) {
 		}
 		fl = c.learn(w, f, b)
 	}
+	// Let out by the filter: a routed flow's frame may be the route
+	// cache's (never the DHCP port's, nor a broadcast).
+	if len(e.routers) > 0 && e.toRouter(b) && w.routeFast(e, b) {
+		return
+	}
 	if e.intercepts || d[0]&1 != 0 {
 		if e.special(w, b, lvid) {
 			return
@@ -130,8 +135,12 @@ func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16) {
 	if e.br != nil {
 		w.hops++ // as receive
 		e.br.forward(w, uint16(e.p.id), b, fl)
+		if w.rec.b != nil {
+			w.recEnd(b)
+		}
 		return
 	}
+	w.rec.b = nil
 	w.emit(e.out[portInToBridge], b)
 }
 

@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -127,4 +128,32 @@ func (e *env) state(k Key) (TCPState, bool) {
 
 func tcpKey(zone uint16) Key {
 	return Key{Src: cliIP, Dst: srvIP, SPort: 40000, DPort: 80, Zone: zone, Proto: header.ProtoTCP}
+}
+
+// randomPacket returns one of a few flows' packets, either way, parsed:
+// TCP with any of the usual flag sets, UDP, or an ICMP echo request or
+// reply (the differential tests' traffic).
+func randomPacket(rng *rand.Rand) ([]byte, header.Layout) {
+	flagSets := []uint8{fSYN, fSYN | fACK, fACK, fACK | fPSH, fFIN | fACK, fRST, 0}
+	src, dst := cliIP, srvIP
+	sp, dp := uint16(40000+rng.IntN(3)), uint16(80)
+	if rng.IntN(2) == 0 {
+		src, dst, sp, dp = dst, src, dp, sp
+	}
+	var f []byte
+	switch rng.IntN(3) {
+	case 0:
+		f = tcpFrame(src, dst, sp, dp, flagSets[rng.IntN(len(flagSets))])
+	case 1:
+		f = udpFrame(src, dst, sp, dp)
+	default:
+		typ := uint8(header.ICMPv4Echo)
+		if rng.IntN(2) == 0 {
+			typ = header.ICMPv4EchoReply
+		}
+		f = echoFrame(src, dst, typ, sp)
+	}
+	var l header.Layout
+	header.Parse(f, &l)
+	return f, l
 }

@@ -16,29 +16,9 @@ func TestOverlaySameVerdicts(t *testing.T) {
 	ref, under := New(Config{TCPLoose: true}), New(Config{TCPLoose: true})
 	o := under.NewOverlay()
 	now := t0
-	flagSets := []uint8{fSYN, fSYN | fACK, fACK, fACK | fPSH, fFIN | fACK, fRST, 0}
 	for i := 0; i < 20000; i++ {
 		now += int64(rng.IntN(50)) * 1e6
-		src, dst := cliIP, srvIP
-		sp, dp := uint16(40000+rng.IntN(3)), uint16(80)
-		if rng.IntN(2) == 0 {
-			src, dst, sp, dp = dst, src, dp, sp
-		}
-		var f []byte
-		switch rng.IntN(3) {
-		case 0:
-			f = tcpFrame(src, dst, sp, dp, flagSets[rng.IntN(len(flagSets))])
-		case 1:
-			f = udpFrame(src, dst, sp, dp)
-		default:
-			typ := uint8(header.ICMPv4Echo)
-			if rng.IntN(2) == 0 {
-				typ = header.ICMPv4EchoReply
-			}
-			f = echoFrame(src, dst, typ, sp)
-		}
-		var l header.Layout
-		header.Parse(f, &l)
+		f, l := randomPacket(rng)
 		zone := uint16(rng.IntN(2))
 		d := o.Track(f, &l, zone, now)
 		v := ref.Track(f, &l, zone, now)

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // A shard is an open-addressing hash table with linear probing (the FDB's
@@ -23,11 +24,19 @@ import (
 //   - A conn found through a slot is trusted only while its generation
 //     matches the slot's reference (see conn).
 //
-// The load factor stays at or below 1/2.
+// The load factor stays at or below 5/8 (maxLoadNum/maxLoadDen). Linear
+// probing's unsuccessful lookups, which every new connection makes twice,
+// cost about 4 slots there (2.5 at 1/2), still one or two cache lines; a
+// lower bound would make a table whose keys sit at a power of two (the
+// default conntrack_max puts 8192 keys in each shard) grow to a quarter
+// full as soon as one more key came, doubling its memory for nothing.
 const (
 	shardBits = 6
 	numShards = 1 << shardBits
 	minSlots  = 16 // per shard, a power of two
+
+	maxLoadNum = 5
+	maxLoadDen = 8
 
 	chunkBits = 6 // conns per slab chunk: 64 (2.5 KB)
 	chunkSize = 1 << chunkBits
@@ -65,8 +74,20 @@ type shard struct {
 	_ [64]byte
 }
 
+// fillUnpublished writes a slot of a table no reader can see yet with
+// plain stores: publishing the table (an atomic store of its pointer)
+// orders them before any reader's loads. An atomic store is a locked
+// instruction that stalls on a cache miss; a plain one does not, and
+// rebuilding a large table writes nothing but misses.
+func (s *slot) fillUnpublished(w0, w1, ref uint64) {
+	*(*uint64)(unsafe.Pointer(&s.w0)) = w0
+	*(*uint64)(unsafe.Pointer(&s.w1)) = w1
+	*(*uint64)(unsafe.Pointer(&s.ref)) = ref
+}
+
 func newSlots(n int) *slots {
-	return &slots{s: make([]slot, n), mask: uint64(n - 1), shift: uint8(64 - bits.Len(uint(n-1)))}
+	s := make([]slot, n)
+	return &slots{s: s, mask: uint64(n - 1), shift: uint8(64 - bits.Len(uint(n-1)))}
 }
 
 func (t *slots) home(h uint64) uint64 { return (h << shardBits) >> t.shift }
@@ -109,6 +130,14 @@ func (sh *shard) get(w0, w1, h uint64) (uint64, bool) {
 	return sh.probe(w0, w1, h)
 }
 
+// touch loads the home slot of hash h and nothing else, so that the cache
+// line is on its way while the caller does other work: Go has no prefetch
+// instruction, and an atomic load is never removed as unused.
+func (sh *shard) touch(h uint64) {
+	t := sh.tab.Load()
+	t.s[t.home(h)].w1.Load()
+}
+
 // probe is get's general case: a probe run of any length, retried when a
 // deletion moved slots under it.
 func (sh *shard) probe(w0, w1, h uint64) (uint64, bool) {
@@ -145,7 +174,7 @@ func (sh *shard) getLocked(w0, w1, h uint64) (uint64, bool) {
 // put adds a key known to be absent. The caller holds mu.
 func (sh *shard) put(w0, w1, h, ref uint64, seed *seed) {
 	t := sh.tab.Load()
-	if (sh.n+1)*2 > len(t.s) {
+	if (sh.n+1)*maxLoadDen > len(t.s)*maxLoadNum {
 		t = sh.rebuild(t, 2*len(t.s), seed)
 	}
 	i, _ := t.find(w0, w1, h)
@@ -166,9 +195,7 @@ func (sh *shard) rebuild(t *slots, size int, seed *seed) *slots {
 		}
 		w0 := t.s[i].w0.Load()
 		j, _ := nt.find(w0, w1, seed.hash(w0, w1))
-		nt.s[j].ref.Store(t.s[i].ref.Load())
-		nt.s[j].w0.Store(w0)
-		nt.s[j].w1.Store(w1)
+		nt.s[j].fillUnpublished(w0, w1, t.s[i].ref.Load())
 	}
 	sh.tab.Store(nt)
 	return nt

@@ -145,9 +145,12 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 	a, ai := t.shardOf(ho)
 	b, bi := t.shardOf(hr)
 	single := o0 == r0 && o1 == r1
+	// The reply tuple's home slot is a cache miss in a large table; asking
+	// for it now lets the miss overlap with early drop's own.
+	b.touch(hr)
 	for attempt := 0; attempt < 4; attempt++ {
 		if !t.reserve() {
-			if !t.earlyDrop(ai, ms) {
+			if !t.earlyDrop(ho, ms) {
 				break
 			}
 			continue

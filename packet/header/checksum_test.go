@@ -52,16 +52,31 @@ func TestChecksumVectors(t *testing.T) {
 	}
 }
 
+// FuzzChecksum compares Checksum with naiveChecksum on any data, from any
+// start (the vector loop loads unaligned).
+func FuzzChecksum(f *testing.F) {
+	f.Add([]byte{0x45, 0, 0, 0x54}, uint16(0), uint8(0))
+	f.Add(make([]byte, 700), uint16(0xffff), uint8(3))
+	f.Fuzz(func(t *testing.T, b []byte, initial uint16, off uint8) {
+		b = b[min(int(off)%8, len(b)):]
+		if got, want := Checksum(b, initial), naiveChecksum(b, initial); got != want {
+			t.Fatalf("len %d initial %#04x: Checksum %#04x, naive %#04x", len(b), initial, got, want)
+		}
+	})
+}
+
 // TestChecksumRandom compares Checksum with naiveChecksum on random data of
 // every length up to 300 bytes, a few large ones, and unaligned starts.
 func TestChecksumRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	buf := make([]byte, 65549+8)
+	buf := make([]byte, 3*4096*64+100)
 	for i := range buf {
 		buf[i] = byte(r.Uint32())
 	}
-	lengths := []int{1023, 1500, 9000, 65535, 65549}
-	for n := 0; n <= 300; n++ {
+	// Around the vector loop's thresholds and chunk size too.
+	lengths := []int{511, 512, 513, 575, 576, 1023, 1500, 9000, 65535, 65549,
+		4096*64 - 1, 4096 * 64, 4096*64 + 1, 4096*64 + 63, 4096*64 + 64, 3*4096*64 + 91}
+	for n := 0; n <= 330; n++ {
 		lengths = append(lengths, n)
 	}
 	for _, n := range lengths {
@@ -74,12 +89,17 @@ func TestChecksumRandom(t *testing.T) {
 		}
 	}
 	// All 0xff bytes exercise the carries hardest.
-	ones := make([]byte, 4099)
+	ones := make([]byte, 1<<20+3)
 	for i := range ones {
 		ones[i] = 0xff
 	}
-	for n := range ones {
+	for n := range 4099 {
 		if got, want := Checksum(ones[:n], 0xffff), naiveChecksum(ones[:n], 0xffff); got != want {
+			t.Fatalf("0xff * %d: Checksum %#04x, naive %#04x", n, got, want)
+		}
+	}
+	for _, n := range []int{65535, 4096 * 64, 1 << 20, 1<<20 + 3} {
+		if got, want := Checksum(ones[:n], 0), naiveChecksum(ones[:n], 0); got != want {
 			t.Fatalf("0xff * %d: Checksum %#04x, naive %#04x", n, got, want)
 		}
 	}

@@ -46,6 +46,7 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 		if int(d.Port) >= len(e.out) {
 			// A port a reload added, learned by a frame of the new
 			// graph while this one, the old, runs on: it is not here.
+			w.vfc.rec.b = nil
 			w.dropIn(e, StageGraph, uint8(ReasonPortRemoved), b)
 			return
 		}
@@ -53,6 +54,7 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 		if w.rec.b != nil {
 			w.recBridge(b, true, t)
 		}
+		watched := w.vfc.rec.b == b
 		if t.elem == nil {
 			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
 		} else if fl == nil {
@@ -62,12 +64,17 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 		} else {
 			w.sgf.ingressSlow(w, fl, t, b)
 		}
+		if watched {
+			w.vfc.fill(w, in, uint16(d.Port), t, fl, b)
+		}
 	case l2switch.Flood:
+		w.vfc.rec.b = nil
 		if w.rec.b != nil {
 			w.recBridge(b, false, target{})
 		}
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)
 	default:
+		w.vfc.rec.b = nil
 		if int(in) < len(w.g.ports) && w.g.ports[in] != nil && !w.dryRun {
 			w.g.ports[in].c.rxDrops.Add(1)
 		}

@@ -54,7 +54,9 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 		if w.rec.b != nil {
 			w.recBridge(b, true, t)
 		}
-		watched := w.vfc.rec.b == b
+		if r := &w.vfc.rec; r.b == b && r.out == 0 && r.in == in {
+			r.out = uint16(d.Port) + 1 // the VM flow cache's: its first way through br-int
+		}
 		if t.elem == nil {
 			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
 		} else if fl == nil {
@@ -63,9 +65,6 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 			w.enqueue(fl.inPort, b) // the flow cache answered t, the port's filter
 		} else {
 			w.sgf.ingressSlow(w, fl, t, b)
-		}
-		if watched {
-			w.vfc.fill(w, in, uint16(d.Port), t, fl, b)
 		}
 	case l2switch.Flood:
 		w.vfc.rec.b = nil

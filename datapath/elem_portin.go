@@ -118,12 +118,8 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 	// answers (routeFast, after the port's egress filter); other frames
 	// of a VM port may be flows the VM flow cache answers.
 	toRouter := len(e.routers) > 0 && e.toRouter(b)
-	if e.vmKey != 0 {
-		if toRouter {
-			w.vfc.epoch++ // a walk: the tables may change
-		} else if w.vmFast(e, b) {
-			return
-		}
+	if e.vmKey != 0 && !toRouter && w.vmFast(e, b) {
+		return
 	}
 	if e.fw != nil {
 		e.filtered(w, b, lvid, toRouter)
@@ -147,6 +143,9 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		e.br.forward(w, uint16(p.id), b, nil)
 		if w.rec.b != nil {
 			w.recEnd(b)
+		}
+		if w.vfc.rec.b == b {
+			w.vfc.fill(w, e.br, nil, b)
 		}
 		return
 	}

@@ -138,6 +138,9 @@ func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16, toRouter boo
 		if w.rec.b != nil {
 			w.recEnd(b)
 		}
+		if w.vfc.rec.b == b {
+			w.vfc.fill(w, e.br, fl, b)
+		}
 		return
 	}
 	w.rec.b = nil

@@ -34,8 +34,8 @@ import (
 // is checked once an epoch: a batch is one instant (its frames were read
 // before it runs and its clock is one time), and within it br-int's
 // table and the connections change under this worker only on a walk:
-// every frame of a VM port the cache does not answer starts a new epoch,
-// as does the end of each batch. Traced frames, dry runs and captures
+// a frame this cache does not answer, nor the route cache, and a filter
+// that tracks a packet start a new epoch, as does the end of each batch. Traced frames, dry runs and captures
 // never use the cache. A filtered flow's counts are its filters'
 // established rules' (packets and bytes, by port and direction), kept in
 // the entry during a batch and added to the worker's counters when the
@@ -80,6 +80,7 @@ type vmFlow struct {
 type vmRec struct {
 	b              *packet.Buffer // nil: none
 	in             uint16         // its port's slot
+	out            uint16         // br-int's unicast on its first way through, to this port plus one; 0: none
 	slot           uint8
 	k0, k1, k2, k3 uint64
 	gen            uint64
@@ -161,18 +162,19 @@ func (c *vmFlowCache) check(w *Worker, en *vmFlow) bool {
 	return true
 }
 
-// fill makes the entry of the watched frame b, which br-int (its port
-// in, at lvid) sent by unicast to bridge port out, wire t: a device, or
-// an ingress filter that let it through. fl is the filters' flow cache
-// entry of b's egress filtering (nil when it has none); a frame from a
-// port with security groups gets an entry only with it.
-func (c *vmFlowCache) fill(w *Worker, in, out uint16, t target, fl *sgFlow, b *packet.Buffer) {
+// fill makes the entry of the watched frame b at the end of its walk,
+// when br-int (br) sent it by unicast to a device, or to an ingress
+// filter that let it through. fl is the filters' flow cache entry of
+// b's egress filtering (nil when it has none); a frame from a port with
+// security groups gets an entry only with it.
+func (c *vmFlowCache) fill(w *Worker, br *bridge, fl *sgFlow, b *packet.Buffer) {
 	r := &c.rec
-	if r.b != b || c.off || in != r.in {
-		r.b = nil
+	r.b = nil
+	if c.off || r.out == 0 {
 		return
 	}
-	r.b = nil
+	in, out := r.in, r.out-1
+	t := br.out[out]
 	d := b.Data()
 	ms := w.sgf.millis(w.now)
 	en := vmFlow{k0: r.k0, k1: r.k1, k2: r.k2, k3: r.k3, gen: r.gen, out: t.port}

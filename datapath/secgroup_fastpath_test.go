@@ -190,8 +190,10 @@ func (tw *sgTwins) send(from sgHost, frames ...[]byte) {
 func (tw *sgTwins) same() []SecurityGroupInfo {
 	t := tw.t
 	t.Helper()
-	if c, p := tw.cached.Counters(), tw.plain.Counters(); !reflect.DeepEqual(c, p) {
-		t.Errorf("counters differ:\nwith the flow cache %+v\nwithout %+v", c, p)
+	cc, pc := tw.cached.Counters(), tw.plain.Counters()
+	cc.VMFlowCacheHits, pc.VMFlowCacheHits = 0, 0 // the plain node's may have none
+	if !reflect.DeepEqual(cc, pc) {
+		t.Errorf("counters differ:\nwith the flow cache %+v\nwithout %+v", cc, pc)
 	}
 	c, err := tw.cached.SecurityGroups("")
 	if err != nil {

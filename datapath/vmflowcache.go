@@ -47,7 +47,7 @@ type vmFlowCache struct {
 	// answered counts the filters' answers (a frame through two filters
 	// counts twice) the cache gave, as they are settled.
 	answered uint64
-	hits     uint64 // frames answered
+	hits     uint64 // frames answered in this batch (then in the worker's vmHits)
 	rec      vmRec  // the walk being watched for an entry
 	nDirty   int
 	dirty    [vmFlowsSize]uint8 // entries with counts to settle, each once
@@ -256,6 +256,10 @@ func (c *vmFlowCache) settleAll(w *Worker) {
 	c.answered += eg.all + in.all
 	eg.settle(w, sgEgress)
 	in.settle(w, sgIngress)
+	if c.hits != 0 {
+		w.vmHits.add(c.hits)
+		c.hits = 0
+	}
 	c.nDirty = 0
 	c.epoch++ // the next batch is another instant
 	c.rec.b = nil
@@ -294,6 +298,6 @@ func (s *sgSum) settle(w *Worker, dir int) {
 // reset empties the cache: its entries were made on an older graph.
 // Nothing is left to settle (each batch settles its own).
 func (c *vmFlowCache) reset() {
-	off, answered, hits := c.off, c.answered, c.hits
-	*c = vmFlowCache{off: off, answered: answered, hits: hits}
+	off, answered := c.off, c.answered
+	*c = vmFlowCache{off: off, answered: answered}
 }

@@ -191,7 +191,7 @@ func (tw *sgTwins) sameFDB() {
 }
 
 // vmHits counts the frames a worker's VM flow cache answered so far.
-func vmHits(w *Worker) int { return int(w.vfc.hits) }
+func vmHits(w *Worker) int { return int(w.vmHits.load()) }
 
 // TestVMFlowCacheMove: a destination MAC that moves to another port
 // takes the frames of a cached flow with it from the next frame on, in

@@ -62,8 +62,10 @@ type Worker struct {
 	rc      *routeCache
 	rec     routeRec
 	cacheOK bool // the batch may use the route cache: no dry run, no capture
-	// routeHits counts the frames the route cache answered.
+	// routeHits counts the frames the route cache answered, vmHits
+	// those the VM flow cache did (added once a batch).
 	routeHits uint64Counter
+	vmHits    uint64Counter
 	// ctc answers conntrack hits that change nothing in the table (the
 	// security groups', twice a frame between two VMs of the node).
 	ctc conntrack.HitCache

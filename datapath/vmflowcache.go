@@ -33,13 +33,13 @@ import (
 // segments with ACK and without SYN, FIN or RST are answered. All that
 // is checked once an epoch: a batch is one instant (its frames were read
 // before it runs and its clock is one time), and within it br-int's
-// table and the connections change under this worker only on a walk:
-// a frame this cache does not answer, nor the route cache, and a filter
-// that tracks a packet start a new epoch, as does the end of each batch. Traced frames, dry runs and captures
-// never use the cache. A filtered flow's counts are its filters'
-// established rules' (packets and bytes, by port and direction), kept in
-// the entry during a batch and added to the worker's counters when the
-// batch is written (settle).
+// table and the connections change under this worker only on a walk: a
+// frame this cache does not answer, nor the route cache, and a filter
+// that tracks a packet start a new epoch, as does the end of each batch.
+// Traced frames, dry runs and captures never use the cache. A filtered
+// flow's counts are its filters' established rules' (packets and bytes,
+// by port and direction), kept in the entry during a batch and added to
+// the worker's counters when the batch is written (settleAll).
 type vmFlowCache struct {
 	epoch uint64 // see vmFlowCache; entries checked in it need no check
 	ok    bool   // the batch may use the cache: no dry run, no capture
@@ -59,7 +59,7 @@ const (
 	vmFlowsSize = 1 << vmFlowsBits
 )
 
-// vmFlow is one entry. What a hit reads comes first, in one cache line.
+// vmFlow is one entry. What a hit reads comes first (64 bytes).
 type vmFlow struct {
 	// The key: the IPv4 addresses; the ports, the protocol and the
 	// ingress slot (plus one, so that no key is zero); the destination

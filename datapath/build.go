@@ -176,6 +176,9 @@ func (n *Node) buildGraph(spec *Spec, ports []*port, slots map[string]l2switch.P
 			}
 		}
 		e.br, _ = e.out[portInToBridge].elem.(*bridge)
+		if p.spec.Kind == PortVM && p.trunk == nil && e.tun == nil && e.br != nil && len(e.uplinkDHCP) == 0 {
+			e.vmKey = (uint64(p.id) + 1) << 40
+		}
 		add(e, e.out)
 		g.entry[i] = e
 	}
@@ -216,6 +219,7 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 		}
 	}
 	w.cacheOK = !w.dryRun && w.capt == nil && !n.noRouteCache
+	w.vfc.ok = !w.dryRun && w.capt == nil
 	entry := w.g.entry[in]
 	var bytes uint64
 	for _, b := range bufs {

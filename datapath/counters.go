@@ -52,6 +52,9 @@ type Counters struct {
 	// answered without walking the graph (they are in the routers'
 	// forwarded counts too).
 	RouteCacheHits uint64 `json:"route_cache_hits,omitempty"`
+	// VMFlowCacheHits counts the frames of VM ports the workers' VM flow
+	// caches answered without walking br-int and the filters.
+	VMFlowCacheHits uint64 `json:"vm_flow_cache_hits,omitempty"`
 }
 
 func (c *portCounters) snapshot(name string) PortCounters {

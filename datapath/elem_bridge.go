@@ -46,12 +46,16 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 		if int(d.Port) >= len(e.out) {
 			// A port a reload added, learned by a frame of the new
 			// graph while this one, the old, runs on: it is not here.
+			w.vfc.rec.b = nil
 			w.dropIn(e, StageGraph, uint8(ReasonPortRemoved), b)
 			return
 		}
 		t := e.out[d.Port]
 		if w.rec.b != nil {
 			w.recBridge(b, true, t)
+		}
+		if r := &w.vfc.rec; r.b == b && r.out == 0 && r.in == in {
+			r.out = uint16(d.Port) + 1 // the VM flow cache's: its first way through br-int
 		}
 		if t.elem == nil {
 			w.enqueue(int(t.port), b) // a device without filter: the common case, inlined
@@ -63,11 +67,13 @@ func (e *bridge) forward(w *Worker, in uint16, b *packet.Buffer, fl *sgFlow) {
 			w.sgf.ingressSlow(w, fl, t, b)
 		}
 	case l2switch.Flood:
+		w.vfc.rec.b = nil
 		if w.rec.b != nil {
 			w.recBridge(b, false, target{})
 		}
 		w.flood(e.out, n.sw.FloodPorts(lvid), l2switch.PortID(in), b)
 	default:
+		w.vfc.rec.b = nil
 		if int(in) < len(w.g.ports) && w.g.ports[in] != nil && !w.dryRun {
 			w.g.ports[in].c.rxDrops.Add(1)
 		}

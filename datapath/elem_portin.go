@@ -34,6 +34,11 @@ type portIn struct {
 	// try it.
 	routers [][6]byte
 	br      *bridge // out[portInToBridge]'s element when it is br-int (always, today)
+	// vmKey is, for a VM port of one network on br-int, its part of the
+	// keys of the worker's VM flow cache (vmFast): its slot plus one, in
+	// the bits above a key's ports and protocol. 0: the port never
+	// tries the cache.
+	vmKey uint64
 }
 
 // Outputs of portIn.
@@ -109,14 +114,21 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		}
 	}
 	b.Meta.LVID = lvid
+	// A unicast to a router's MAC may be a routed flow the route cache
+	// answers (routeFast, after the port's egress filter); other frames
+	// of a VM port may be flows the VM flow cache answers.
+	toRouter := len(e.routers) > 0 && e.toRouter(b)
+	if e.vmKey != 0 && !toRouter && w.vmFast(e, b) {
+		return
+	}
 	if e.fw != nil {
-		e.filtered(w, b, lvid)
+		e.filtered(w, b, lvid, toRouter)
 		return
 	}
 
 	// A cached walk is a unicast to a router's MAC: never for a DHCP
 	// port, nor under storm control.
-	if len(e.routers) > 0 && e.toRouter(b) && w.routeFast(e, b) {
+	if toRouter && w.routeFast(e, b) {
 		return
 	}
 	if e.intercepts || b.Data()[0]&1 != 0 {
@@ -131,6 +143,9 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		e.br.forward(w, uint16(p.id), b, nil)
 		if w.rec.b != nil {
 			w.recEnd(b)
+		}
+		if w.vfc.rec.b == b {
+			w.vfc.fill(w, e.br, nil, b)
 		}
 		return
 	}

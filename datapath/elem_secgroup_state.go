@@ -27,7 +27,8 @@ func (f *sgFilter) state(w *Worker, b *packet.Buffer, dir int) bool {
 	if w.dryRun {
 		v = w.trackDry(f.n.ct, d, l, f.zone) // a trace changes no connection
 	} else {
-		w.sgf.epoch++ // the table may change: the flow cache checks its pins again
+		w.sgf.epoch++ // the table may change: the flow caches check their pins again
+		w.vfc.epoch++
 		f.n.ct.TrackCached(&w.ctc, &v, d, l, f.zone, f.tag(d, dir), w.now)
 	}
 	tr := b.Meta.Trace

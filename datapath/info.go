@@ -150,6 +150,7 @@ func (n *Node) Counters() Counters {
 	n.workersMu.Lock()
 	for _, w := range n.workers {
 		c.RouteCacheHits += w.routeHits.load()
+		c.VMFlowCacheHits += w.vmHits.load()
 		for s := Stage(0); s < NumStages; s++ {
 			for r := range w.drops[s] {
 				v := w.drops[s][r].load()

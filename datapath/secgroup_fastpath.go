@@ -92,7 +92,7 @@ func (c *sgFlowCache) millis(now int64) int64 {
 // decision. The flow cache's lookup is written out here, key
 // (conntrack.FlowKey's, which learn stores) and all: this is the hot
 // path, and a call of its own cost a tenth of it.
-func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16) {
+func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16, toRouter bool) {
 	f, c := e.fw, &w.sgf
 	fl := (*sgFlow)(nil)
 	d := b.Data()
@@ -124,7 +124,7 @@ func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16) {
 	}
 	// Let out by the filter: a routed flow's frame may be the route
 	// cache's (never the DHCP port's, nor a broadcast).
-	if len(e.routers) > 0 && e.toRouter(b) && w.routeFast(e, b) {
+	if toRouter && w.routeFast(e, b) {
 		return
 	}
 	if e.intercepts || d[0]&1 != 0 {
@@ -137,6 +137,9 @@ func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16) {
 		e.br.forward(w, uint16(e.p.id), b, fl)
 		if w.rec.b != nil {
 			w.recEnd(b)
+		}
+		if w.vfc.rec.b == b {
+			w.vfc.fill(w, e.br, fl, b)
 		}
 		return
 	}

@@ -62,12 +62,15 @@ type Worker struct {
 	rc      *routeCache
 	rec     routeRec
 	cacheOK bool // the batch may use the route cache: no dry run, no capture
-	// routeHits counts the frames the route cache answered.
+	// routeHits counts the frames the route cache answered, vmHits
+	// those the VM flow cache did (added once a batch).
 	routeHits uint64Counter
+	vmHits    uint64Counter
 	// ctc answers conntrack hits that change nothing in the table (the
 	// security groups', twice a frame between two VMs of the node).
 	ctc conntrack.HitCache
 	sgf sgFlowCache // the filters' flow cache, in front of ctc
+	vfc vmFlowCache // the cache of VM ports' flows through br-int, in front of both
 
 	// Routers: the SNAT port allocator, the empty frame handed to a
 	// neighbour cache (kept when the cache keeps it), frames released by
@@ -104,6 +107,7 @@ func (w *Worker) cover(g *graph) {
 	if w.rc != nil {
 		*w.rc = routeCache{} // recorded on an older graph: let it go
 	}
+	w.vfc.reset()
 	if len(w.sg) < len(g.ports) {
 		w.n.workersMu.Lock() // show reads w.sg under it
 		w.sg = append(w.sg, make([]sgCounters, len(g.ports)-len(w.sg))...)
@@ -283,6 +287,7 @@ func (w *Worker) traceAt(i, pos int, tr *packet.Trace) {
 // back.
 func (w *Worker) flush() {
 	w.sgf.settleAll(w)
+	w.vfc.settleAll(w)
 	for _, i := range w.dirty {
 		if w.dryRun {
 			w.dryOutput(w.g.ports[i], w.queues[i])

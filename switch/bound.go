@@ -103,10 +103,10 @@ func (s *Switch) evictIn(sh *shard, ms int64, commit bool) (uint64, bool) {
 	}
 	sh.evictAt = next
 	s.release(valPort(v))
-	s.gen.Add(1)
 	sh.seq.Add(1)
 	t.deleteAt(i)
 	sh.seq.Add(1)
+	s.gen.Add(1) // after the entry is gone: a cache that read Gen before a lookup that found it sees the change
 	sh.n--
 	if valAge(ms, v) >= s.agingMS {
 		sh.aged.Add(1)

@@ -84,6 +84,7 @@ type nodeCollector struct {
 
 	ctEntries, ctProtoEntries, ctUnreplied, ctAssured, ctMax            *prometheus.Desc
 	routeCacheHits                                                      *prometheus.Desc
+	vmFlowCacheHits                                                     *prometheus.Desc
 	ctInserted, ctExpired, ctEarlyDrops, ctKilled, ctRefused, ctInvalid *prometheus.Desc
 
 	routerMetrics  map[string]routerMetric
@@ -138,6 +139,7 @@ func newNodeCollector(n *datapath.Node, node string) *nodeCollector {
 	c.fdbTableFull = d("fdb_table_full_total", "MACs not learned because the forwarding table was full and no entry could go.")
 
 	c.routeCacheHits = d("route_cache_hits_total", "Routed packets the workers' route caches answered with the walk recorded for their flow's first (they count in router_forwarded_packets_total too).")
+	c.vmFlowCacheHits = d("vm_flow_cache_hits_total", "Frames of VM ports the workers' VM flow caches answered with br-int's and the filters' decisions for their flow's earlier frames.")
 	c.ctEntries = d("conntrack_entries", "Connections in the node's connection table (routers' zones and security groups' zones), as conntrack -C.")
 	c.ctProtoEntries = d("conntrack_protocol_entries", "Connections in the connection table by protocol.", "protocol")
 	c.ctUnreplied = d("conntrack_unreplied_entries", "Connections that have seen no reply yet ([UNREPLIED] in conntrack -L).")
@@ -270,6 +272,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.fdbTableFull, cs.FDB["table_full"])
 
 	counter(c.routeCacheHits, cs.RouteCacheHits)
+	counter(c.vmFlowCacheHits, cs.VMFlowCacheHits)
 	ct := n.SummarizeConntrack()
 	gauge(c.ctEntries, float64(ct.Live))
 	gauge(c.ctProtoEntries, float64(ct.TCP), "tcp")

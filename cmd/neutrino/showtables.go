@@ -111,6 +111,9 @@ func printCounters(w io.Writer, c datapath.Counters) {
 	if c.RouteCacheHits > 0 {
 		fmt.Fprintf(w, "route cache: %d frames answered without walking br-int and the router\n", c.RouteCacheHits)
 	}
+	if c.VMFlowCacheHits > 0 {
+		fmt.Fprintf(w, "vm flow cache: %d frames answered without walking br-int and the filters\n", c.VMFlowCacheHits)
+	}
 	if c.Conntrack != nil {
 		fmt.Fprintf(w, "conntrack: %s\n", nonZero(c.Conntrack))
 	}

@@ -16,7 +16,8 @@ const (
 // the sample that is timed out or not ASSURED (unreplied, or a TCP
 // handshake not completed). ASSURED connections, the established ones, are
 // never evicted. The sample starts at the home slot of hash h, the new
-// connection's. It reports whether it removed one.
+// connection's. It reports whether it removed one, whose place under the
+// bound is then the caller's.
 func (t *Table) earlyDrop(h uint64, ms int64) bool {
 	sh, first := t.shardOf(h)
 	tab := sh.tab.Load()

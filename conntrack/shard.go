@@ -236,9 +236,11 @@ func (t *slots) deleteAt(i uint64, seed *seed) {
 			j = (j + 1) & t.mask
 			w1 := t.s[j].w1.Load()
 			if w1 == 0 {
+				// An empty slot is one whose w1 is zero: every reader
+				// looks at w1 first and at nothing else of an empty
+				// slot, and an insert writes all three words, so the
+				// stale key and reference left here cost no stores.
 				t.s[i].w1.Store(0)
-				t.s[i].w0.Store(0)
-				t.s[i].ref.Store(0)
 				return
 			}
 			w0 := t.s[j].w0.Load()

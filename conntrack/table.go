@@ -149,11 +149,10 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 	// for it now lets the miss overlap with early drop's own.
 	b.touch(hr)
 	for attempt := 0; attempt < 4; attempt++ {
-		if !t.reserve() {
-			if !t.earlyDrop(ho, ms) {
-				break
-			}
-			continue
+		// An early drop hands its victim's place under the bound over to
+		// this connection: no second trip to the shared count.
+		if !t.reserve() && !t.earlyDrop(ho, ms) {
+			break
 		}
 		t.lockPair(ai, bi)
 		var stale uint64
@@ -198,7 +197,7 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 		if !single {
 			b.put(r0, r1, hr, packRef(ai, idx, gen, Reply), &t.seed)
 		}
-		a.cnt.inserted.Add(1)
+		a.cnt.inserted++
 		t.unlockPair(ai, bi)
 		return Ref{c: c, ref: ref}, Original, RefusedNone
 	}
@@ -211,7 +210,7 @@ type removeCond uint8
 
 const (
 	removeIfNotLive   removeCond = iota // timed out or killed (Expire, stale tuples)
-	removeIfUnassured                   // early drop: not ASSURED (or not live)
+	removeIfUnassured                   // early drop: not ASSURED (or not live); its place under the bound goes to the caller
 	removeAlways                        // Delete
 )
 
@@ -231,6 +230,12 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
 	if ai != owner {
 		return false // read a reused conn's keys mid-change
 	}
+	// Both home slots are cache misses in a large table (one is the
+	// caller's when it found ref in a slot): asked for now, they overlap
+	// each other, where the locks' atomic instructions would wait for the
+	// first before the second was asked for.
+	a.touch(ho)
+	b.touch(hr)
 	t.lockPair(ai, bi)
 	defer t.unlockPair(ai, bi)
 	var w uint64
@@ -270,16 +275,18 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
 	if bi != ai {
 		b.seq.Add(1)
 	}
-	t.total.Add(-1)
+	if cond != removeIfUnassured {
+		t.total.Add(-1)
+	}
 	switch {
 	case w&fDead != 0 && cond != removeAlways:
-		a.cnt.killed.Add(1)
+		a.cnt.killed++
 	case cond == removeAlways:
-		a.cnt.deleted.Add(1)
+		a.cnt.deleted++
 	case !t.timeout.live(w, ms):
-		a.cnt.expired.Add(1)
+		a.cnt.expired++
 	default:
-		a.cnt.evicted.Add(1)
+		a.cnt.evicted++
 	}
 	return true
 }

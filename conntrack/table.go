@@ -29,7 +29,9 @@ type Table struct {
 	shards  [numShards]shard
 	seed    seed
 	max     atomic.Int64
+	_       [56]byte     // total, written by every insert, on a line of its own: the seed is read by every lookup
 	total   atomic.Int64 // connections in the table, dead ones until removed
+	_       [56]byte
 	loose   bool
 	timeout timeoutTable
 
@@ -145,13 +147,12 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 	a, ai := t.shardOf(ho)
 	b, bi := t.shardOf(hr)
 	single := o0 == r0 && o1 == r1
-	// The reply tuple's home slot is a cache miss in a large table; asking
-	// for it now lets the miss overlap with early drop's own.
-	b.touch(hr)
 	for attempt := 0; attempt < 4; attempt++ {
 		// An early drop hands its victim's place under the bound over to
-		// this connection: no second trip to the shared count.
-		if !t.reserve() && !t.earlyDrop(ho, ms) {
+		// this connection: no second trip to the shared count. It asks
+		// for the reply tuple's home slot, a cache miss in a large table,
+		// along with its victim's, so that the two overlap.
+		if !t.reserve() && !t.earlyDrop(ho, ms, homeSlot{b, hr}) {
 			break
 		}
 		t.lockPair(ai, bi)
@@ -182,7 +183,7 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 			// remove it (it may span other shards) and try again.
 			t.unlockPair(ai, bi)
 			t.total.Add(-1)
-			t.remove(stale, removeIfNotLive, ms)
+			t.remove(stale, removeIfNotLive, ms, homeSlot{})
 			continue
 		}
 		idx, c := a.alloc()
@@ -205,6 +206,18 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 	return Ref{}, 0, RefusedTableFull
 }
 
+// homeSlot is the home slot of hash h in shard sh, to ask for early.
+type homeSlot struct {
+	sh *shard // nil: none
+	h  uint64
+}
+
+func (s homeSlot) touch() {
+	if s.sh != nil {
+		s.sh.touch(s.h)
+	}
+}
+
 // Why remove is called, which decides what it may remove.
 type removeCond uint8
 
@@ -215,8 +228,9 @@ const (
 )
 
 // remove deletes the connection of slot reference ref when cond still
-// holds under the locks, and reports whether it did.
-func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
+// holds under the locks, and reports whether it did. It asks for the slot
+// also (if any) with the connection's own, before locking.
+func (t *Table) remove(ref uint64, cond removeCond, ms int64, also homeSlot) bool {
 	owner, idx, gen := refOwner(ref), refIdx(ref), refGen(ref)
 	c := t.shards[owner].conn(idx)
 	o0, o1 := c.o0.Load(), c.o1.Load()
@@ -236,6 +250,7 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
 	// first before the second was asked for.
 	a.touch(ho)
 	b.touch(hr)
+	also.touch()
 	t.lockPair(ai, bi)
 	defer t.unlockPair(ai, bi)
 	var w uint64
@@ -297,7 +312,7 @@ func (t *Table) Delete(r Ref) bool {
 	if r.c == nil {
 		return false
 	}
-	return t.remove(r.ref, removeAlways, 0)
+	return t.remove(r.ref, removeAlways, 0, homeSlot{})
 }
 
 // kill ends a connection at once (a RST before any reply, a reopened

@@ -231,6 +231,7 @@ func (t *Table) trackTCP(v *Verdict, flags uint8, ms int64, loose bool) {
 			}
 			v.State = StateNew
 			v.init = packWord(ms, s, 0, classTCP, 0)
+			t.warm(v)
 			return
 		}
 		d := refDir(r)
@@ -284,6 +285,7 @@ func (t *Table) trackSimple(v *Verdict, cl class, ms int64) {
 		if !ok {
 			v.State = StateNew
 			v.init = packWord(ms, TCPNone, 0, cl, 0)
+			t.warm(v)
 			return
 		}
 		d := refDir(r)
@@ -314,6 +316,7 @@ func (t *Table) trackEcho(v *Verdict, req bool, ms int64) {
 			}
 			v.State = StateNew
 			v.init = packWord(ms, TCPNone, 0, classICMP, 0)
+			t.warm(v)
 			return
 		}
 		d := refDir(r)

@@ -218,13 +218,18 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 	w.cacheOK = !w.dryRun && w.capt == nil && !n.noRouteCache
 	entry := w.g.entry[in]
 	var bytes uint64
-	for _, b := range bufs {
+	for i, b := range bufs {
 		bytes += uint64(b.Len())
+		w.ahead = nil
+		if i+1 < len(bufs) {
+			w.ahead = bufs[i+1]
+		}
 		// The first hop is a direct call: every frame starts at its
 		// port's ingress.
 		w.hops = 1
 		entry.receive(w, 0, b)
 	}
+	w.ahead = nil
 	if !w.dryRun {
 		p.c.rxFrames.Add(uint64(len(bufs)))
 		p.c.rxBytes.Add(bytes)

@@ -55,6 +55,12 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		v = w.trackDry(e.ct, d, l, e.zone) // a trace changes no connection
 	} else {
 		v = e.ct.Track(d, l, e.zone, w.now)
+		if nb := w.ahead; nb != nil {
+			// A batch's frames mostly take the same way: the next one's
+			// conntrack lookup, a cache miss in a large table, is asked
+			// for now, to overlap with what this one's Track asked for.
+			e.ct.Prefetch(nb.Data(), e.zone)
+		}
 	}
 	k := v.Key()
 	cur := nat.AddrsOf(k)

@@ -140,7 +140,7 @@ func (t *Table) reserve() bool {
 // It returns the connection, and the direction of orig in it: an existing
 // live connection holding orig is returned as it is, a live one holding
 // reply is a clash.
-func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (Ref, Dir, Refusal) {
+func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool, ahead *lookahead) (Ref, Dir, Refusal) {
 	o0, o1 := orig.pack()
 	r0, r1 := reply.pack()
 	ho, hr := t.seed.hash(o0, o1), t.seed.hash(r0, r1)
@@ -152,7 +152,7 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 		// this connection: no second trip to the shared count. It asks
 		// for the reply tuple's home slot, a cache miss in a large table,
 		// along with its victim's, so that the two overlap.
-		if !t.reserve() && !t.earlyDrop(ho, ms, homeSlot{b, hr}) {
+		if !t.reserve() && !t.earlyDrop(ho, ms, homeSlot{b, hr, *ahead}) {
 			break
 		}
 		t.lockPair(ai, bi)
@@ -206,16 +206,19 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 	return Ref{}, 0, RefusedTableFull
 }
 
-// homeSlot is the home slot of hash h in shard sh, to ask for early.
+// homeSlot is the home slot of hash h in shard sh, to ask for early, and
+// the lookahead of the caller's batch (see Ahead).
 type homeSlot struct {
-	sh *shard // nil: none
-	h  uint64
+	sh    *shard // nil: none
+	h     uint64
+	ahead lookahead
 }
 
-func (s homeSlot) touch() {
+func (s homeSlot) touch(t *Table) {
 	if s.sh != nil {
 		s.sh.touch(s.h)
 	}
+	t.touchAhead(&s.ahead)
 }
 
 // Why remove is called, which decides what it may remove.
@@ -250,7 +253,7 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64, also homeSlot) boo
 	// first before the second was asked for.
 	a.touch(ho)
 	b.touch(hr)
-	also.touch()
+	also.touch(t)
 	t.lockPair(ai, bi)
 	defer t.unlockPair(ai, bi)
 	var w uint64

@@ -38,6 +38,7 @@ type Verdict struct {
 	k0, k1 uint64  // the packet's tuple, packed (see Key)
 	init   uint64  // for a NEW packet without connection: the state word Commit creates
 	dry    bool    // TrackDry: decide, write nothing
+	ahead  lookahead
 }
 
 // Key returns the packet's tuple (for an ICMP error, its addresses and
@@ -231,7 +232,6 @@ func (t *Table) trackTCP(v *Verdict, flags uint8, ms int64, loose bool) {
 			}
 			v.State = StateNew
 			v.init = packWord(ms, s, 0, classTCP, 0)
-			t.warm(v)
 			return
 		}
 		d := refDir(r)
@@ -285,7 +285,6 @@ func (t *Table) trackSimple(v *Verdict, cl class, ms int64) {
 		if !ok {
 			v.State = StateNew
 			v.init = packWord(ms, TCPNone, 0, cl, 0)
-			t.warm(v)
 			return
 		}
 		d := refDir(r)
@@ -316,7 +315,6 @@ func (t *Table) trackEcho(v *Verdict, req bool, ms int64) {
 			}
 			v.State = StateNew
 			v.init = packWord(ms, TCPNone, 0, classICMP, 0)
-			t.warm(v)
 			return
 		}
 		d := refDir(r)
@@ -377,7 +375,7 @@ func (t *Table) commitReply(v *Verdict, reply Key, now int64, countClash bool) (
 		return v.Conn, RefusedNone
 	}
 	k := v.Key()
-	r, d, why := t.insert(&k, &reply, v.init, millis(now), countClash)
+	r, d, why := t.insert(&k, &reply, v.init, millis(now), countClash, &v.ahead)
 	if why == RefusedNone {
 		v.Conn, v.Dir = r, d
 	}

@@ -2,32 +2,28 @@ package conntrack
 
 import "encoding/binary"
 
-// A new connection in a large table is a handful of cache misses: the
-// home slot of its original tuple (the lookup that missed), that of its
-// reply tuple, and in a full table the early drop's victim and the home
-// slot of the victim's other tuple. Waited for one after the other they
-// cost more than all the work around them. Go has no prefetch
-// instruction, but a load whose value is not needed yet does the same
-// for the few hundred instructions the processor runs ahead of it; the
-// locked instructions of a writer wait for it. So each miss is asked for
-// as early as what it depends on allows, next to another one:
-//
-//   - Prefetch, by the caller, with the next packet of its batch: the
-//     next lookup's home slot overlaps with this packet's misses;
-//   - warm, when a lookup missed in a full table: the victim's conn;
-//   - insert: the reply tuple's home slot, and remove the victim's other
-//     tuple's, before their locks.
+// A new connection in a large table is a handful of cache misses, each
+// one depending on the one before: the home slot of its original tuple
+// (the lookup that misses), in a full table the early drop victim's conn
+// found there, then the home slot of the victim's other tuple; and the
+// home slot of its reply tuple, known only at the commit. Waited for one
+// after the other they cost more than all the work around them. Go has no
+// prefetch instruction, but a load whose value is not needed yet does the
+// same for the few hundred instructions the processor runs ahead of it
+// (the locked instructions of a writer wait for it). So the misses are
+// asked for together, in one round per connection, before the commit
+// takes its locks (remove): the reply tuple's home slot and the victim's
+// other tuple's for this connection, and, with the next two frames of the
+// caller's batch (Ahead), the victim's conn for the next one, whose home
+// slot the previous round asked for, and the home slot of the one after.
+// A frame that opens no connection asks for the next one's home slot
+// after its lookup (Prefetch).
 
-// warm readies the commit of a NEW packet (a miss, v's tuple) in a full
-// table: early drop will look at the slots from the tuple's home on,
-// which the lookup has just read, and most likely take the first
-// connection there, whose state word and tuples it reads (a conn may
-// span two cache lines).
-func (t *Table) warm(v *Verdict) {
-	if v.dry || t.total.Load() < t.max.Load() {
-		return
-	}
-	h := t.seed.hash(v.k0, v.k1)
+// warmAt readies the early drop of a commit whose tuple has hash h: early
+// drop will look at the slots from the tuple's home on, which the lookup
+// has read, and most likely take the first connection there, whose state
+// word and tuples it reads (a conn may span two cache lines).
+func (t *Table) warmAt(h uint64) {
 	sh, _ := t.shardOf(h)
 	tab := sh.tab.Load()
 	i := tab.home(h)
@@ -43,37 +39,76 @@ func (t *Table) warm(v *Verdict) {
 	}
 }
 
+// frameHash returns the hash of the tuple Track would look up for an
+// Ethernet frame not parsed yet, in zone: false for anything but an
+// unfragmented IPv4 TCP or UDP packet (of at most one VLAN tag).
+func (t *Table) frameHash(f []byte, zone uint16) (uint64, bool) {
+	if len(f) < 14+20+4 {
+		return 0, false
+	}
+	f = f[12:]
+	if et := binary.BigEndian.Uint16(f); et == 0x8100 || et == 0x88a8 {
+		f = f[4:]
+	}
+	if len(f) < 2+20+4 || binary.BigEndian.Uint16(f) != 0x0800 {
+		return 0, false
+	}
+	ip := f[2:]
+	hl := int(ip[0]&0x0f) * 4
+	proto := ip[9]
+	if ip[0]>>4 != 4 || binary.BigEndian.Uint16(ip[6:])&0x3fff != 0 || proto != 6 && proto != 17 || hl+4 > len(ip) {
+		return 0, false
+	}
+	w0 := binary.LittleEndian.Uint64(ip[12:20])
+	w1 := ports(binary.BigEndian.Uint16(ip[hl:]), binary.BigEndian.Uint16(ip[hl+2:])) |
+		uint64(zone)<<32 | uint64(proto)<<48 | usedBit
+	return t.seed.hash(w0, w1), true
+}
+
 // Prefetch asks for the cache line where Track will look up a frame's
 // tuple in zone, without tracking it: a caller with a batch of frames
-// calls it with the next frame before it tracks the current one, so that
+// calls it with the next frame after it tracked the current one, so that
 // the two lookups' cache misses overlap. frame is an Ethernet frame not
-// parsed yet; anything but an unfragmented IPv4 TCP or UDP packet (of at
-// most one VLAN tag) is ignored.
+// parsed yet; anything but an unfragmented IPv4 TCP or UDP packet is
+// ignored.
 func (t *Table) Prefetch(frame []byte, zone uint16) {
-	l3 := 14
-	if len(frame) < l3+20 {
-		return
+	if h, ok := t.frameHash(frame, zone); ok {
+		sh, _ := t.shardOf(h)
+		sh.touch(h)
 	}
-	et := binary.BigEndian.Uint16(frame[12:])
-	if et == 0x8100 || et == 0x88a8 {
-		l3 += 4
-		if len(frame) < l3+20 {
-			return
-		}
-		et = binary.BigEndian.Uint16(frame[l3-2:])
+}
+
+// Ahead tells the commit of NEW verdict v the next two frames of the
+// caller's batch (nil: none), in zone, as Prefetch takes them. A commit
+// into a full table waits for two cache misses of its own, the reply
+// tuple's home slot and the victim's other tuple's; with them it asks for
+// the home slot of after, whose lookup will then find it, and for the
+// early drop victim of next, whose home slot the previous commit asked
+// for: a batch of new connections then waits for one round of misses per
+// connection, not two.
+func (t *Table) Ahead(v *Verdict, next, after []byte, zone uint16) {
+	v.ahead = lookahead{}
+	if next != nil {
+		v.ahead.next, v.ahead.okNext = t.frameHash(next, zone)
 	}
-	if et != 0x0800 || frame[l3]>>4 != 4 || binary.BigEndian.Uint16(frame[l3+6:])&0x3fff != 0 {
-		return
+	if after != nil {
+		v.ahead.after, v.ahead.okAfter = t.frameHash(after, zone)
 	}
-	proto := frame[l3+9]
-	l4 := l3 + int(frame[l3]&0x0f)*4
-	if proto != 6 && proto != 17 || len(frame) < l4+4 {
-		return
+}
+
+// lookahead is what Ahead found.
+type lookahead struct {
+	next, after     uint64 // hashes of the tuples
+	okNext, okAfter bool
+}
+
+// touch asks for what the lookahead's frames will need.
+func (t *Table) touchAhead(a *lookahead) {
+	if a.okAfter {
+		sh, _ := t.shardOf(a.after)
+		sh.touch(a.after)
 	}
-	w0 := binary.LittleEndian.Uint64(frame[l3+12 : l3+20])
-	w1 := ports(binary.BigEndian.Uint16(frame[l4:]), binary.BigEndian.Uint16(frame[l4+2:])) |
-		uint64(zone)<<32 | uint64(proto)<<48 | usedBit
-	h := t.seed.hash(w0, w1)
-	sh, _ := t.shardOf(h)
-	sh.touch(h)
+	if a.okNext {
+		t.warmAt(a.next)
+	}
 }

@@ -220,8 +220,10 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 	var bytes uint64
 	for i, b := range bufs {
 		bytes += uint64(b.Len())
-		w.ahead = nil
-		if i+1 < len(bufs) {
+		w.ahead, w.after = nil, nil
+		if i+2 < len(bufs) {
+			w.ahead, w.after = bufs[i+1], bufs[i+2]
+		} else if i+1 < len(bufs) {
 			w.ahead = bufs[i+1]
 		}
 		// The first hop is a direct call: every frame starts at its
@@ -229,7 +231,7 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 		w.hops = 1
 		entry.receive(w, 0, b)
 	}
-	w.ahead = nil
+	w.ahead, w.after = nil, nil
 	if !w.dryRun {
 		p.c.rxFrames.Add(uint64(len(bufs)))
 		p.c.rxBytes.Add(bytes)

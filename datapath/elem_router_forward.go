@@ -55,10 +55,12 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		v = w.trackDry(e.ct, d, l, e.zone) // a trace changes no connection
 	} else {
 		v = e.ct.Track(d, l, e.zone, w.now)
-		if nb := w.ahead; nb != nil {
+		if nb := w.ahead; nb != nil && v.State != conntrack.StateNew {
 			// A batch's frames mostly take the same way: the next one's
 			// conntrack lookup, a cache miss in a large table, is asked
 			// for now, to overlap with what this one's Track asked for.
+			// (A new connection's commit asks for it with its own misses,
+			// see commit.)
 			e.ct.Prefetch(nb.Data(), e.zone)
 		}
 	}
@@ -256,6 +258,15 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	reply := t.Invert()
 	if w.dryRun {
 		return e.commitDry(w, v, t, to, snat)
+	}
+	if w.ahead != nil {
+		// The batch's next frames are likely new connections too: the
+		// commit asks for what they will need with its own cache misses.
+		var after []byte
+		if w.after != nil {
+			after = w.after.Data()
+		}
+		e.ct.Ahead(v, w.ahead.Data(), after, e.zone)
 	}
 	if !snat && !dnat {
 		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {

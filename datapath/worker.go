@@ -28,10 +28,10 @@ type Worker struct {
 	now int64  // the batch's time, Unix nanoseconds
 
 	hops uint8 // elements the frame being run has passed
-	// ahead is the frame of the batch after the one being run (nil: the
-	// last), for elements that ask for what it will need from memory
-	// while they work on this one.
-	ahead *packet.Buffer
+	// ahead and after are the two frames of the batch after the one
+	// being run (nil: none), for elements that ask for what they will
+	// need from memory while they work on this one.
+	ahead, after *packet.Buffer
 
 	// dryRun: decide and trace, change nothing: no learning, no leases,
 	// no tokens taken, no counters, nothing written.

@@ -131,7 +131,7 @@ func (t *Table) Count(now int64) Counts {
 			if s.w1.Load() == 0 {
 				continue
 			}
-			r := s.ref.Load()
+			r := slotRef(s.ref.Load())
 			if refDir(r) != Original {
 				continue
 			}

@@ -45,7 +45,7 @@ func (t *Table) candidate(tab *slots, start uint64, ms int64) (uint64, bool) {
 		if s.w1.Load() == 0 {
 			continue
 		}
-		r := s.ref.Load()
+		r := slotRef(s.ref.Load())
 		w := t.connOf(r).word.Load()
 		if wGen(w) != refGen(r) || w&fUsed == 0 {
 			continue

@@ -22,7 +22,7 @@ func (t *Table) Expire(now int64, budget int) int {
 			if s.w1.Load() == 0 {
 				continue
 			}
-			r := s.ref.Load()
+			r := slotRef(s.ref.Load())
 			if refDir(r) != Original {
 				continue
 			}

@@ -122,7 +122,7 @@ func (sh *shard) get(w0, w1, h uint64) (uint64, bool) {
 	t := sh.tab.Load()
 	s := &t.s[t.home(h)]
 	if s.w1.Load() == w1 && s.w0.Load() == w0 {
-		r := s.ref.Load()
+		r := slotRef(s.ref.Load())
 		if seq&1 == 0 && sh.seq.Load() == seq {
 			return r, true
 		}
@@ -155,7 +155,7 @@ func (sh *shard) probe(w0, w1, h uint64) (uint64, bool) {
 		i, ok := t.find(w0, w1, h)
 		var r uint64
 		if ok {
-			r = t.s[i].ref.Load()
+			r = slotRef(t.s[i].ref.Load())
 		}
 		if sh.seq.Load() == seq {
 			return r, ok
@@ -173,7 +173,7 @@ func (sh *shard) getLocked(w0, w1, h uint64) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return t.s[i].ref.Load(), true
+	return slotRef(t.s[i].ref.Load()), true
 }
 
 // put adds a key known to be absent. The caller holds mu.
@@ -183,7 +183,7 @@ func (sh *shard) put(w0, w1, h, ref uint64, seed *seed) {
 		t = sh.rebuild(t, 2*len(t.s), seed)
 	}
 	i, _ := t.find(w0, w1, h)
-	t.s[i].ref.Store(ref)
+	t.s[i].ref.Store(withDist(ref, (i-t.home(h))&t.mask))
 	t.s[i].w0.Store(w0)
 	t.s[i].w1.Store(w1)
 	sh.n++
@@ -199,8 +199,9 @@ func (sh *shard) rebuild(t *slots, size int, seed *seed) *slots {
 			continue
 		}
 		w0 := t.s[i].w0.Load()
-		j, _ := nt.find(w0, w1, seed.hash(w0, w1))
-		nt.s[j].fillUnpublished(w0, w1, t.s[i].ref.Load())
+		h := seed.hash(w0, w1)
+		j, _ := nt.find(w0, w1, h)
+		nt.s[j].fillUnpublished(w0, w1, withDist(t.s[i].ref.Load(), (j-nt.home(h))&nt.mask))
 	}
 	sh.tab.Store(nt)
 	return nt
@@ -248,11 +249,14 @@ func (t *slots) deleteAt(i uint64, seed *seed) {
 				t.s[i].w1.Store(0)
 				return
 			}
-			w0 := t.s[j].w0.Load()
-			home := t.home(seed.hash(w0, w1))
-			if (j-home)&t.mask >= (j-i)&t.mask {
-				t.s[i].ref.Store(t.s[j].ref.Load())
-				t.s[i].w0.Store(w0)
+			r := t.s[j].ref.Load()
+			d := r >> distShift
+			if d == distMax {
+				d = (j - t.home(seed.hash(t.s[j].w0.Load(), w1))) & t.mask
+			}
+			if gap := (j - i) & t.mask; d >= gap {
+				t.s[i].ref.Store(withDist(r, d-gap))
+				t.s[i].w0.Store(t.s[j].w0.Load())
 				t.s[i].w1.Store(w1)
 				i = j
 				break

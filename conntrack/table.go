@@ -147,12 +147,18 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool, ah
 	a, ai := t.shardOf(ho)
 	b, bi := t.shardOf(hr)
 	single := o0 == r0 && o1 == r1
+	also := homeSlot{b, hr, *ahead}
 	for attempt := 0; attempt < 4; attempt++ {
 		// An early drop hands its victim's place under the bound over to
 		// this connection: no second trip to the shared count. It asks
 		// for the reply tuple's home slot, a cache miss in a large table,
-		// along with its victim's, so that the two overlap.
-		if !t.reserve() && !t.earlyDrop(ho, ms, homeSlot{b, hr, *ahead}) {
+		// and the batch's next frames' misses, along with its victim's,
+		// so that they overlap; without one they are asked for here.
+		if t.reserve() {
+			if attempt == 0 {
+				also.touch(t)
+			}
+		} else if !t.earlyDrop(ho, ms, also) {
 			break
 		}
 		t.lockPair(ai, bi)

@@ -30,7 +30,7 @@ func (t *Table) warmAt(h uint64) {
 	for k := 0; k < 4; k++ {
 		s := &tab.s[i]
 		if s.w1.Load() != 0 {
-			c := t.connOf(s.ref.Load())
+			c := t.connOf(slotRef(s.ref.Load()))
 			c.o0.Load()
 			c.word.Load()
 			return
@@ -108,7 +108,7 @@ func (t *Table) touchAhead(a *lookahead) {
 		sh, _ := t.shardOf(a.after)
 		sh.touch(a.after)
 	}
-	if a.okNext {
+	if a.okNext && t.total.Load() >= t.max.Load() {
 		t.warmAt(a.next)
 	}
 }

@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"math/rand/v2"
 	"testing"
 )
 
@@ -36,5 +37,52 @@ func TestFrameHash(t *testing.T) {
 		if _, ok := e.tab.frameHash(f, 0); ok {
 			t.Errorf("frameHash of %x: ok, want not a tuple to look up", f)
 		}
+	}
+}
+
+// Deletion shifts keys back by the distance their slots keep, and by
+// their hash once that distance is too large to keep: a probe run of 300
+// keys with one home slot, deleted from in random order, keeps every
+// other key findable.
+func TestDeleteLongRun(t *testing.T) {
+	tab := New(Config{})
+	sd := &tab.seed
+	var sh shard
+	sh.init()
+	sh.tab.Store(newSlots(1024))
+	home := func(h uint64) uint64 { return sh.tab.Load().home(h) }
+	type kh struct{ w0, w1, h uint64 }
+	var keys []kh
+	want := uint64(1000)
+	for i := uint64(0); len(keys) < 300; i++ {
+		w0, w1 := i, uint64(usedBit)|i>>32
+		if h := sd.hash(w0, w1); home(h) == want%1024 || home(h) == (want+1)%1024 {
+			keys = append(keys, kh{w0, w1, h})
+		}
+	}
+	for i, k := range keys {
+		sh.put(k.w0, k.w1, k.h, packRef(0, uint32(i), 1, Original), sd)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	order := rng.Perm(len(keys))
+	gone := map[int]bool{}
+	for n, i := range order {
+		k := keys[i]
+		sh.seq.Add(1)
+		sh.del(k.w0, k.w1, k.h, packRef(0, uint32(i), 1, Original), sd)
+		sh.seq.Add(1)
+		gone[i] = true
+		if n%7 != 0 && n != len(order)-1 {
+			continue
+		}
+		for j, k := range keys {
+			r, ok := sh.getLocked(k.w0, k.w1, k.h)
+			if ok == gone[j] || ok && r != packRef(0, uint32(j), 1, Original) {
+				t.Fatalf("after %d deletions: key %d found %v (ref %x), want %v", n+1, j, ok, r, !gone[j])
+			}
+		}
+	}
+	if sh.n != 0 {
+		t.Errorf("%d slots counted after deleting every key", sh.n)
 	}
 }

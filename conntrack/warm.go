@@ -86,14 +86,32 @@ func (t *Table) Prefetch(frame []byte, zone uint16) {
 // early drop victim of next, whose home slot the previous commit asked
 // for: a batch of new connections then waits for one round of misses per
 // connection, not two.
-func (t *Table) Ahead(v *Verdict, next, after []byte, zone uint16) {
+//
+// memo is the caller's (one goroutine's, for one batch: zero it when a
+// batch starts): the frame after is next at the following call, whose
+// hash is then not computed again.
+func (t *Table) Ahead(v *Verdict, memo *AheadMemo, next, after []byte, zone uint16) {
 	v.ahead = lookahead{}
-	if next != nil {
-		v.ahead.next, v.ahead.okNext = t.frameHash(next, zone)
+	if len(next) > 0 {
+		if memo.frame == &next[0] && memo.zone == zone {
+			v.ahead.next, v.ahead.okNext = memo.h, memo.ok
+		} else {
+			v.ahead.next, v.ahead.okNext = t.frameHash(next, zone)
+		}
 	}
-	if after != nil {
+	*memo = AheadMemo{}
+	if len(after) > 0 {
 		v.ahead.after, v.ahead.okAfter = t.frameHash(after, zone)
+		*memo = AheadMemo{frame: &after[0], zone: zone, h: v.ahead.after, ok: v.ahead.okAfter}
 	}
+}
+
+// AheadMemo is what Ahead remembers of the last frame it hashed.
+type AheadMemo struct {
+	frame *byte // the frame's first byte
+	zone  uint16
+	ok    bool
+	h     uint64
 }
 
 // lookahead is what Ahead found.
@@ -112,3 +130,6 @@ func (t *Table) touchAhead(a *lookahead) {
 		t.warmAt(a.next)
 	}
 }
+
+// Reset forgets the last frame, as at the start of a batch.
+func (m *AheadMemo) Reset() { *m = AheadMemo{} }

@@ -218,6 +218,7 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 	w.cacheOK = !w.dryRun && w.capt == nil && !n.noRouteCache
 	entry := w.g.entry[in]
 	var bytes uint64
+	w.ctAhead.Reset()
 	for i, b := range bufs {
 		bytes += uint64(b.Len())
 		w.ahead, w.after = nil, nil

@@ -266,7 +266,7 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 		if w.after != nil {
 			after = w.after.Data()
 		}
-		e.ct.Ahead(v, w.ahead.Data(), after, e.zone)
+		e.ct.Ahead(v, &w.ctAhead, w.ahead.Data(), after, e.zone)
 	}
 	if !snat && !dnat {
 		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {

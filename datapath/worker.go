@@ -32,6 +32,7 @@ type Worker struct {
 	// being run (nil: none), for elements that ask for what they will
 	// need from memory while they work on this one.
 	ahead, after *packet.Buffer
+	ctAhead      conntrack.AheadMemo // for conntrack's Ahead, reset with each batch
 
 	// dryRun: decide and trace, change nothing: no learning, no leases,
 	// no tokens taken, no counters, nothing written.

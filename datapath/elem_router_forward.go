@@ -82,9 +82,11 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		}
 	case v.State == conntrack.StateNew:
 		fresh = true
-		if fixed, ok := e.dnat[k.Dst]; ok {
-			want.Dst = fixed
-			dnat = true
+		if e.maybeSpecial(k.Dst) { // the floating IPs are in the filter
+			if fixed, ok := e.dnat[k.Dst]; ok {
+				want.Dst = fixed
+				dnat = true
+			}
 		}
 	}
 	if tr != nil {
@@ -240,7 +242,7 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	snat := false
 	if in != e.gw || out == e.gw || dnat {
 		eastWest := in != e.gw && out != e.gw && !dnat
-		switch f, ok := e.fip[k.Src]; {
+		switch f, ok := e.floatingOf(k.Src); {
 		case eastWest:
 		case ok:
 			to, snat = f, true

@@ -135,13 +135,12 @@ func (t *Table) reserve() bool {
 	}
 }
 
-// insert adds a connection with tuples orig and reply and state word
-// template w (stamp, state, flags, class; the generation is the slab's).
-// It returns the connection, and the direction of orig in it: an existing
-// live connection holding orig is returned as it is, a live one holding
-// reply is a clash.
-func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool, ahead *lookahead) (Ref, Dir, Refusal) {
-	o0, o1 := orig.pack()
+// insert adds a connection with tuples orig (packed: o0, o1) and reply
+// and state word template w (stamp, state, flags, class; the generation
+// is the slab's). It returns the connection, and the direction of orig in
+// it: an existing live connection holding orig is returned as it is, a
+// live one holding reply is a clash.
+func (t *Table) insert(o0, o1 uint64, reply *Key, w uint64, ms int64, countClash bool, ahead *lookahead) (Ref, Dir, Refusal) {
 	r0, r1 := reply.pack()
 	ho, hr := t.seed.hash(o0, o1), t.seed.hash(r0, r1)
 	a, ai := t.shardOf(ho)

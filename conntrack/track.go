@@ -374,8 +374,7 @@ func (t *Table) commitReply(v *Verdict, reply Key, now int64, countClash bool) (
 	if v.Conn.Valid() {
 		return v.Conn, RefusedNone
 	}
-	k := v.Key()
-	r, d, why := t.insert(&k, &reply, v.init, millis(now), countClash, &v.ahead)
+	r, d, why := t.insert(v.k0, v.k1, &reply, v.init, millis(now), countClash, &v.ahead)
 	if why == RefusedNone {
 		v.Conn, v.Dir = r, d
 	}

@@ -1,6 +1,9 @@
 package conntrack
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // A new connection in a large table is a handful of cache misses, each
 // one depending on the one before: the home slot of its original tuple
@@ -93,7 +96,7 @@ func (t *Table) Prefetch(frame []byte, zone uint16) {
 func (t *Table) Ahead(v *Verdict, memo *AheadMemo, next, after []byte, zone uint16) {
 	v.ahead = lookahead{}
 	if len(next) > 0 {
-		if memo.frame == &next[0] && memo.zone == zone {
+		if memo.frame == uintptr(unsafe.Pointer(&next[0])) && memo.zone == zone {
 			v.ahead.next, v.ahead.okNext = memo.h, memo.ok
 		} else {
 			v.ahead.next, v.ahead.okNext = t.frameHash(next, zone)
@@ -102,13 +105,16 @@ func (t *Table) Ahead(v *Verdict, memo *AheadMemo, next, after []byte, zone uint
 	*memo = AheadMemo{}
 	if len(after) > 0 {
 		v.ahead.after, v.ahead.okAfter = t.frameHash(after, zone)
-		*memo = AheadMemo{frame: &after[0], zone: zone, h: v.ahead.after, ok: v.ahead.okAfter}
+		*memo = AheadMemo{frame: uintptr(unsafe.Pointer(&after[0])), zone: zone, h: v.ahead.after, ok: v.ahead.okAfter}
 	}
 }
 
 // AheadMemo is what Ahead remembers of the last frame it hashed.
 type AheadMemo struct {
-	frame *byte // the frame's first byte
+	// frame is the address of the frame's first byte: only compared, a
+	// plain number (a pointer would cost a write barrier per call while
+	// the collector runs).
+	frame uintptr
 	zone  uint16
 	ok    bool
 	h     uint64

@@ -34,7 +34,7 @@ const (
 	flagShift         = 40
 	fSeenReply uint64 = 1 << (flagShift + 0) // a packet went in the reply direction
 	fAssured   uint64 = 1 << (flagShift + 1) // early drop spares it
-	fDead      uint64 = 1 << (flagShift + 2) // killed or being removed: lookups miss it
+	fDead      uint64 = 1 << (flagShift + 2) // killed, until removed: lookups miss it
 	fUsed      uint64 = 1 << (flagShift + 3) // allocated
 
 	classShift = 44

@@ -278,9 +278,11 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64, also homeSlot) boo
 				return false
 			}
 		}
-		// Mark it dead first: a packet racing us then fails its
-		// compare-and-swap and sees the connection gone.
-		if c.word.CompareAndSwap(w, w|fDead) {
+		// Free it first, with the next generation: a packet racing us
+		// then fails its compare-and-swap, and lookups through the slots
+		// still to be deleted see the connection gone. It is not reused
+		// before it is on the free list, under a's mutex.
+		if c.word.CompareAndSwap(w, uint64((gen+1)&genMask)<<genShift) {
 			break
 		}
 	}
@@ -292,7 +294,6 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64, also homeSlot) boo
 	if o0 != r0 || o1 != r1 {
 		b.del(r0, r1, hr, ref, &t.seed)
 	}
-	c.word.Store(uint64((gen+1)&genMask) << genShift)
 	a.free = append(a.free, idx)
 	a.seq.Add(1)
 	if bi != ai {

@@ -45,7 +45,7 @@ const (
 
 type slot struct {
 	w0, w1 atomic.Uint64 // packed key; w1 == 0: empty
-	ref    atomic.Uint64 // packRef
+	ref    atomic.Uint64 // packRef, with the slot's distance from its home (withDist)
 }
 
 type slots struct {

@@ -219,11 +219,19 @@ type homeSlot struct {
 	ahead lookahead
 }
 
-func (s homeSlot) touch(t *Table) {
+// collect adds s's lines to l.
+func (s *homeSlot) collect(t *Table, l *lines) {
 	if s.sh != nil {
-		s.sh.touch(s.h)
+		l.home(s.sh, s.h)
 	}
-	t.touchAhead(&s.ahead)
+	s.ahead.collect(t, l)
+}
+
+// touch asks for s's lines.
+func (s *homeSlot) touch(t *Table) {
+	var l lines
+	s.collect(t, &l)
+	l.load()
 }
 
 // Why remove is called, which decides what it may remove.
@@ -253,12 +261,14 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64, also homeSlot) boo
 		return false // read a reused conn's keys mid-change
 	}
 	// Both home slots are cache misses in a large table (one is the
-	// caller's when it found ref in a slot): asked for now, they overlap
-	// each other, where the locks' atomic instructions would wait for the
-	// first before the second was asked for.
-	a.touch(ho)
-	b.touch(hr)
-	also.touch(t)
+	// caller's when it found ref in a slot): asked for now, with also's,
+	// they overlap each other, where the locks' atomic instructions would
+	// wait for the first before the second was asked for.
+	var l lines
+	l.home(a, ho)
+	l.home(b, hr)
+	also.collect(t, &l)
+	l.load()
 	t.lockPair(ai, bi)
 	defer t.unlockPair(ai, bi)
 	var w uint64

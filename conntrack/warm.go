@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -19,14 +20,17 @@ import (
 // other tuple's for this connection, and, with the next two frames of the
 // caller's batch (Ahead), the victim's conn for the next one, whose home
 // slot the previous round asked for, and the home slot of the one after.
-// A frame that opens no connection asks for the next one's home slot
-// after its lookup (Prefetch).
+// Their addresses are collected first and loaded back to back (lines):
+// loads farther apart in the code than the processor runs ahead wait for
+// each other. A frame that opens no connection asks for the next one's
+// home slot after its lookup (Prefetch).
 
-// warmAt readies the early drop of a commit whose tuple has hash h: early
-// drop will look at the slots from the tuple's home on, which the lookup
-// has read, and most likely take the first connection there, whose state
-// word and tuples it reads (a conn may span two cache lines).
-func (t *Table) warmAt(h uint64) {
+// victimLines adds to l what the early drop of a commit whose tuple has
+// hash h will read: it will look at the slots from the tuple's home on,
+// which an earlier round asked for, and most likely take the first
+// connection there, whose state word and tuples it reads (a conn may span
+// two cache lines).
+func (t *Table) victimLines(h uint64, l *lines) {
 	sh, _ := t.shardOf(h)
 	tab := sh.tab.Load()
 	i := tab.home(h)
@@ -34,8 +38,8 @@ func (t *Table) warmAt(h uint64) {
 		s := &tab.s[i]
 		if s.w1.Load() != 0 {
 			c := t.connOf(slotRef(s.ref.Load()))
-			c.o0.Load()
-			c.word.Load()
+			l.add(&c.o0)
+			l.add(&c.word)
 			return
 		}
 		i = (i + 1) & tab.mask
@@ -126,14 +130,45 @@ type lookahead struct {
 	okNext, okAfter bool
 }
 
-// touch asks for what the lookahead's frames will need.
-func (t *Table) touchAhead(a *lookahead) {
+// collect adds what the lookahead's frames will need to l.
+func (a *lookahead) collect(t *Table, l *lines) {
 	if a.okAfter {
 		sh, _ := t.shardOf(a.after)
-		sh.touch(a.after)
+		l.home(sh, a.after)
 	}
 	if a.okNext && t.total.Load() >= t.max.Load() {
-		t.warmAt(a.next)
+		t.victimLines(a.next, l)
+	}
+}
+
+// lines are the cache lines a writer asks for before it locks, collected
+// first and then loaded back to back: the processor runs only so far
+// ahead of a load it waits for, so loads far apart in the code wait for
+// each other.
+type lines struct {
+	p [10]*atomic.Uint64 // at most: two home slots of a victim, one of a reply, one ahead, a conn
+	n int
+}
+
+func (l *lines) add(p *atomic.Uint64) {
+	if l.n < len(l.p) {
+		l.p[l.n] = p
+		l.n++
+	}
+}
+
+// home adds the lines of the home slot of hash h in sh (see shard.touch).
+func (l *lines) home(sh *shard, h uint64) {
+	t := sh.tab.Load()
+	i := t.home(h)
+	l.add(&t.s[i].w1)
+	l.add(&t.s[(i+3)&t.mask].w1)
+}
+
+// load loads them.
+func (l *lines) load() {
+	for _, p := range l.p[:l.n] {
+		p.Load()
 	}
 }
 

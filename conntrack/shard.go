@@ -121,11 +121,14 @@ func (sh *shard) get(w0, w1, h uint64) (uint64, bool) {
 	seq := sh.seq.Load()
 	t := sh.tab.Load()
 	s := &t.s[t.home(h)]
-	if s.w1.Load() == w1 && s.w0.Load() == w0 {
+	k1 := s.w1.Load()
+	if k1 == w1 && s.w0.Load() == w0 {
 		r := slotRef(s.ref.Load())
 		if seq&1 == 0 && sh.seq.Load() == seq {
 			return r, true
 		}
+	} else if k1 == 0 && seq&1 == 0 && sh.seq.Load() == seq {
+		return 0, false // an empty home slot: no run holds the key
 	}
 	return sh.probe(w0, w1, h)
 }

@@ -146,28 +146,27 @@ func (a *lookahead) collect(t *Table, l *lines) {
 // ahead of a load it waits for, so loads far apart in the code wait for
 // each other.
 type lines struct {
-	p [10]*atomic.Uint64 // at most: two home slots of a victim, one of a reply, one ahead, a conn
-	n int
+	p [16]*atomic.Uint64 // at most ten: two home slots of a victim, one of a reply, one ahead, a conn
+	n uint
 }
 
 func (l *lines) add(p *atomic.Uint64) {
-	if l.n < len(l.p) {
-		l.p[l.n] = p
-		l.n++
-	}
+	l.p[l.n%16] = p // in bounds without a check; never more than ten
+	l.n++
 }
 
 // home adds the lines of the home slot of hash h in sh (see shard.touch).
 func (l *lines) home(sh *shard, h uint64) {
 	t := sh.tab.Load()
 	i := t.home(h)
-	l.add(&t.s[i].w1)
-	l.add(&t.s[(i+3)&t.mask].w1)
+	s := t.s
+	l.add(&s[i&t.mask].w1)
+	l.add(&s[(i+3)&t.mask].w1)
 }
 
 // load loads them.
 func (l *lines) load() {
-	for _, p := range l.p[:l.n] {
+	for _, p := range l.p[:l.n%16] {
 		p.Load()
 	}
 }

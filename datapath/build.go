@@ -219,20 +219,16 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 	entry := w.g.entry[in]
 	var bytes uint64
 	w.ctAhead.Reset()
+	w.run = bufs
 	for i, b := range bufs {
 		bytes += uint64(b.Len())
-		w.ahead, w.after = nil, nil
-		if i+2 < len(bufs) {
-			w.ahead, w.after = bufs[i+1], bufs[i+2]
-		} else if i+1 < len(bufs) {
-			w.ahead = bufs[i+1]
-		}
+		w.at = i
 		// The first hop is a direct call: every frame starts at its
 		// port's ingress.
 		w.hops = 1
 		entry.receive(w, 0, b)
 	}
-	w.ahead, w.after = nil, nil
+	w.run = nil
 	if !w.dryRun {
 		p.c.rxFrames.Add(uint64(len(bufs)))
 		p.c.rxBytes.Add(bytes)

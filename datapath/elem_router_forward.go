@@ -55,7 +55,7 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		v = w.trackDry(e.ct, d, l, e.zone) // a trace changes no connection
 	} else {
 		v = e.ct.Track(d, l, e.zone, w.now)
-		if nb := w.ahead; nb != nil && v.State != conntrack.StateNew {
+		if nb := w.ahead(1); nb != nil && v.State != conntrack.StateNew {
 			// A batch's frames mostly take the same way: the next one's
 			// conntrack lookup, a cache miss in a large table, is asked
 			// for now, to overlap with what this one's Track asked for.
@@ -261,14 +261,14 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	if w.dryRun {
 		return e.commitDry(w, v, t, to, snat)
 	}
-	if w.ahead != nil {
+	if next := w.ahead(1); next != nil {
 		// The batch's next frames are likely new connections too: the
 		// commit asks for what they will need with its own cache misses.
 		var after []byte
-		if w.after != nil {
-			after = w.after.Data()
+		if b := w.ahead(2); b != nil {
+			after = b.Data()
 		}
-		e.ct.Ahead(v, &w.ctAhead, w.ahead.Data(), after, e.zone)
+		e.ct.Ahead(v, &w.ctAhead, next.Data(), after, e.zone)
 	}
 	if !snat && !dnat {
 		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"neutrino/internal/prefetch"
 )
 
 // A shard is an open-addressing hash table with linear probing (the FDB's
@@ -133,17 +135,16 @@ func (sh *shard) get(w0, w1, h uint64) (uint64, bool) {
 	return sh.probe(w0, w1, h)
 }
 
-// touch loads the home slot of hash h and the third slot after it, so
-// that their cache lines are on their way while the caller does other
-// work: Go has no prefetch instruction, and an atomic load is never
-// removed as unused. A lookup that misses reads about four slots at the
+// touch asks for the home slot of hash h and the third slot after it
+// (prefetches), so that their cache lines are on their way while the
+// caller does other work. A lookup that misses reads about four slots at the
 // table's load factor, 96 bytes, which often end on the line after the
 // home slot's.
 func (sh *shard) touch(h uint64) {
 	t := sh.tab.Load()
 	i := t.home(h)
-	t.s[i].w1.Load()
-	t.s[(i+3)&t.mask].w1.Load()
+	prefetch.Line(unsafe.Pointer(&t.s[i]))
+	prefetch.Line(unsafe.Pointer(&t.s[(i+3)&t.mask]))
 }
 
 // probe is get's general case: a probe run of any length, retried when a

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 	"unsafe"
+
+	"neutrino/internal/prefetch"
 )
 
 // A new connection in a large table is a handful of cache misses, each
@@ -11,18 +13,18 @@ import (
 // (the lookup that misses), in a full table the early drop victim's conn
 // found there, then the home slot of the victim's other tuple; and the
 // home slot of its reply tuple, known only at the commit. Waited for one
-// after the other they cost more than all the work around them. Go has no
-// prefetch instruction, but a load whose value is not needed yet does the
-// same for the few hundred instructions the processor runs ahead of it
-// (the locked instructions of a writer wait for it). So the misses are
-// asked for together, in one round per connection, before the commit
+// after the other they cost more than all the work around them. So the
+// misses are asked for with prefetch instructions (internal/prefetch:
+// unlike a load, a prefetch holds up neither the locked instructions that
+// follow nor the processor once it has run a few hundred instructions
+// ahead), together, in one round per connection, before the commit
 // takes its locks (remove): the reply tuple's home slot and the victim's
 // other tuple's for this connection, and, with the next two frames of the
 // caller's batch (Ahead), the victim's conn for the next one, whose home
 // slot the previous round asked for, and the home slot of the one after.
-// Their addresses are collected first and loaded back to back (lines):
-// loads farther apart in the code than the processor runs ahead wait for
-// each other. A frame that opens no connection asks for the next one's
+// Their addresses are collected first and asked for back to back (lines;
+// where there is no prefetch instruction, loads farther apart in the code
+// than the processor runs ahead would wait for each other). A frame that opens no connection asks for the next one's
 // home slot after its lookup (Prefetch).
 
 // victimLines adds to l what the early drop of a commit whose tuple has
@@ -142,9 +144,7 @@ func (a *lookahead) collect(t *Table, l *lines) {
 }
 
 // lines are the cache lines a writer asks for before it locks, collected
-// first and then loaded back to back: the processor runs only so far
-// ahead of a load it waits for, so loads far apart in the code wait for
-// each other.
+// first and then asked for back to back.
 type lines struct {
 	p [16]*atomic.Uint64 // at most ten: two home slots of a victim, one of a reply, one ahead, a conn
 	n uint
@@ -164,10 +164,10 @@ func (l *lines) home(sh *shard, h uint64) {
 	l.add(&s[(i+3)&t.mask].w1)
 }
 
-// load loads them.
+// load asks for them.
 func (l *lines) load() {
 	for _, p := range l.p[:l.n%16] {
-		p.Load()
+		prefetch.Line(unsafe.Pointer(p))
 	}
 }
 

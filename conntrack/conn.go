@@ -34,7 +34,7 @@ const (
 	flagShift         = 40
 	fSeenReply uint64 = 1 << (flagShift + 0) // a packet went in the reply direction
 	fAssured   uint64 = 1 << (flagShift + 1) // early drop spares it
-	fDead      uint64 = 1 << (flagShift + 2) // killed or being removed: lookups miss it
+	fDead      uint64 = 1 << (flagShift + 2) // killed, until removed: lookups miss it
 	fUsed      uint64 = 1 << (flagShift + 3) // allocated
 
 	classShift = 44
@@ -94,6 +94,10 @@ func ageMS(ms int64, w uint64) int64 {
 //	+-------+---+--------+--------------+--------------------+
 //	|   0   |dir| owner  |  generation  |  index in the slab |
 //	+-------+---+--------+--------------+--------------------+
+//
+// In a slot the top seven bits hold the slot's distance from its key's
+// home slot (distMax: that far or farther), which spares deletion the
+// hash of every key it may shift back; slotRef strips them.
 func packRef(owner int, idx uint32, gen uint32, d Dir) uint64 {
 	return uint64(idx) | uint64(gen&genMask)<<32 | uint64(owner)<<50 | uint64(d)<<56
 }
@@ -102,7 +106,19 @@ func refIdx(r uint64) uint32    { return uint32(r) }
 func refGen(r uint64) uint32    { return uint32(r>>32) & genMask }
 func refOwner(r uint64) int     { return int(r>>50) & (numShards - 1) }
 func refDir(r uint64) Dir       { return Dir(r >> 56 & 1) }
-func sameConn(a, b uint64) bool { return a&^(1<<56) == b&^(1<<56) }
+func sameConn(a, b uint64) bool { return (a^b)&(refMask&^(1<<56)) == 0 }
+
+const (
+	distShift = 57
+	distMax   = 1<<(64-distShift) - 1
+	refMask   = 1<<distShift - 1
+)
+
+// slotRef returns the reference in a slot's reference word.
+func slotRef(w uint64) uint64 { return w & refMask }
+
+// withDist returns reference r with the distance d in its slot.
+func withDist(r, d uint64) uint64 { return r&refMask | min(d, distMax)<<distShift }
 
 // Dir is the direction of a packet in its connection.
 type Dir uint8

@@ -61,8 +61,12 @@ func (r Refusal) String() string {
 // in the shard of the connection's original tuple, invalid packets in the
 // shard their tuple hashes to (shard 0 when there is none), so that no
 // counter is one cache line every core writes.
+//
+// A connection is only created or removed under its shard's mutex, so its
+// events are plain counts under that mutex: an atomic add is a locked
+// instruction, and a new connection in a full table would pay two.
 type counters struct {
-	inserted, expired, evicted, killed, deleted atomic.Uint64
+	inserted, expired, evicted, killed, deleted uint64 // under the shard's mu
 	refused                                     [NumRefusals]atomic.Uint64
 	invalid                                     [NumReasons]atomic.Uint64
 }
@@ -84,12 +88,15 @@ type Stats struct {
 func (t *Table) Stats() Stats {
 	s := Stats{Entries: int(t.total.Load()), Max: int(t.max.Load())}
 	for i := range t.shards {
-		c := &t.shards[i].cnt
-		s.Inserted += c.inserted.Load()
-		s.Expired += c.expired.Load()
-		s.Evicted += c.evicted.Load()
-		s.Killed += c.killed.Load()
-		s.Deleted += c.deleted.Load()
+		sh := &t.shards[i]
+		c := &sh.cnt
+		sh.mu.Lock()
+		s.Inserted += c.inserted
+		s.Expired += c.expired
+		s.Evicted += c.evicted
+		s.Killed += c.killed
+		s.Deleted += c.deleted
+		sh.mu.Unlock()
 		for j := range c.refused {
 			s.Refused[j] += c.refused[j].Load()
 		}
@@ -124,7 +131,7 @@ func (t *Table) Count(now int64) Counts {
 			if s.w1.Load() == 0 {
 				continue
 			}
-			r := s.ref.Load()
+			r := slotRef(s.ref.Load())
 			if refDir(r) != Original {
 				continue
 			}

@@ -63,6 +63,14 @@
 // the shards of the connection's two tuples, in index order. See shard.go
 // and conn.go for how readers stay consistent without locks.
 //
+// # Batches
+//
+// A new connection in a large table costs a few cache misses, each
+// depending on the one before (see warm.go). A caller with a batch of
+// frames tells the table the next ones: Prefetch after a lookup, Ahead
+// before a commit; the misses of one frame are then asked for with the
+// next frames', one round per connection instead of one per miss.
+//
 // # Not yet
 //
 // TCP window tracking (sequence numbers, Linux's unacknowledged and

@@ -16,19 +16,21 @@ const (
 // the sample that is timed out or not ASSURED (unreplied, or a TCP
 // handshake not completed). ASSURED connections, the established ones, are
 // never evicted. The sample starts at the home slot of hash h, the new
-// connection's. It reports whether it removed one.
-func (t *Table) earlyDrop(h uint64, ms int64) bool {
+// connection's. It reports whether it removed one, whose place under the
+// bound is then the caller's. also is a slot the caller asks for with the
+// victim's (see remove).
+func (t *Table) earlyDrop(h uint64, ms int64, also homeSlot) bool {
 	sh, first := t.shardOf(h)
 	tab := sh.tab.Load()
 	if r, ok := t.candidate(tab, tab.home(h), ms); ok {
-		return t.remove(r, removeIfUnassured, ms)
+		return t.remove(r, removeIfUnassured, ms, also)
 	}
 	for k := 1; k < evictShards; k++ {
 		sh := &t.shards[(first+k)%numShards]
 		tab := sh.tab.Load()
 		scan := min(uint64(len(tab.s)), evictSample)
 		if r, ok := t.candidate(tab, sh.evictAt.Add(scan)-scan, ms); ok {
-			return t.remove(r, removeIfUnassured, ms)
+			return t.remove(r, removeIfUnassured, ms, also)
 		}
 	}
 	return false
@@ -43,7 +45,7 @@ func (t *Table) candidate(tab *slots, start uint64, ms int64) (uint64, bool) {
 		if s.w1.Load() == 0 {
 			continue
 		}
-		r := s.ref.Load()
+		r := slotRef(s.ref.Load())
 		w := t.connOf(r).word.Load()
 		if wGen(w) != refGen(r) || w&fUsed == 0 {
 			continue

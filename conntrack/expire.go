@@ -22,7 +22,7 @@ func (t *Table) Expire(now int64, budget int) int {
 			if s.w1.Load() == 0 {
 				continue
 			}
-			r := s.ref.Load()
+			r := slotRef(s.ref.Load())
 			if refDir(r) != Original {
 				continue
 			}
@@ -41,7 +41,7 @@ func (t *Table) Expire(now int64, budget int) int {
 	t.expAt = uint64(si)<<32 | pos
 	removed := 0
 	for _, r := range victims {
-		if t.remove(r, removeIfNotLive, ms) {
+		if t.remove(r, removeIfNotLive, ms, homeSlot{}) {
 			removed++
 		}
 	}

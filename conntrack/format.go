@@ -73,7 +73,7 @@ func (t *Table) Each(now int64, f func(Info) bool) {
 			if s.w1.Load() == 0 {
 				continue
 			}
-			r := s.ref.Load()
+			r := slotRef(s.ref.Load())
 			if refDir(r) != Original {
 				continue
 			}

@@ -29,7 +29,9 @@ type Table struct {
 	shards  [numShards]shard
 	seed    seed
 	max     atomic.Int64
+	_       [56]byte     // total, written by every insert, on a line of its own: the seed is read by every lookup
 	total   atomic.Int64 // connections in the table, dead ones until removed
+	_       [56]byte
 	loose   bool
 	timeout timeoutTable
 
@@ -133,27 +135,30 @@ func (t *Table) reserve() bool {
 	}
 }
 
-// insert adds a connection with tuples orig and reply and state word
-// template w (stamp, state, flags, class; the generation is the slab's).
-// It returns the connection, and the direction of orig in it: an existing
-// live connection holding orig is returned as it is, a live one holding
-// reply is a clash.
-func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (Ref, Dir, Refusal) {
-	o0, o1 := orig.pack()
+// insert adds a connection with tuples orig (packed: o0, o1) and reply
+// and state word template w (stamp, state, flags, class; the generation
+// is the slab's). It returns the connection, and the direction of orig in
+// it: an existing live connection holding orig is returned as it is, a
+// live one holding reply is a clash.
+func (t *Table) insert(o0, o1 uint64, reply *Key, w uint64, ms int64, countClash bool, ahead *lookahead) (Ref, Dir, Refusal) {
 	r0, r1 := reply.pack()
 	ho, hr := t.seed.hash(o0, o1), t.seed.hash(r0, r1)
 	a, ai := t.shardOf(ho)
 	b, bi := t.shardOf(hr)
 	single := o0 == r0 && o1 == r1
-	// The reply tuple's home slot is a cache miss in a large table; asking
-	// for it now lets the miss overlap with early drop's own.
-	b.touch(hr)
+	also := homeSlot{b, hr, *ahead}
 	for attempt := 0; attempt < 4; attempt++ {
-		if !t.reserve() {
-			if !t.earlyDrop(ho, ms) {
-				break
+		// An early drop hands its victim's place under the bound over to
+		// this connection: no second trip to the shared count. It asks
+		// for the reply tuple's home slot, a cache miss in a large table,
+		// and the batch's next frames' misses, along with its victim's,
+		// so that they overlap; without one they are asked for here.
+		if t.reserve() {
+			if attempt == 0 {
+				also.touch(t)
 			}
-			continue
+		} else if !t.earlyDrop(ho, ms, also) {
+			break
 		}
 		t.lockPair(ai, bi)
 		var stale uint64
@@ -183,7 +188,7 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 			// remove it (it may span other shards) and try again.
 			t.unlockPair(ai, bi)
 			t.total.Add(-1)
-			t.remove(stale, removeIfNotLive, ms)
+			t.remove(stale, removeIfNotLive, ms, homeSlot{})
 			continue
 		}
 		idx, c := a.alloc()
@@ -198,7 +203,7 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 		if !single {
 			b.put(r0, r1, hr, packRef(ai, idx, gen, Reply), &t.seed)
 		}
-		a.cnt.inserted.Add(1)
+		a.cnt.inserted++
 		t.unlockPair(ai, bi)
 		return Ref{c: c, ref: ref}, Original, RefusedNone
 	}
@@ -206,18 +211,42 @@ func (t *Table) insert(orig, reply *Key, w uint64, ms int64, countClash bool) (R
 	return Ref{}, 0, RefusedTableFull
 }
 
+// homeSlot is the home slot of hash h in shard sh, to ask for early, and
+// the lookahead of the caller's batch (see Ahead).
+type homeSlot struct {
+	sh    *shard // nil: none
+	h     uint64
+	ahead lookahead
+}
+
+// collect adds s's lines to l.
+func (s *homeSlot) collect(t *Table, l *lines) {
+	if s.sh != nil {
+		l.home(s.sh, s.h)
+	}
+	s.ahead.collect(t, l)
+}
+
+// touch asks for s's lines.
+func (s *homeSlot) touch(t *Table) {
+	var l lines
+	s.collect(t, &l)
+	l.load()
+}
+
 // Why remove is called, which decides what it may remove.
 type removeCond uint8
 
 const (
 	removeIfNotLive   removeCond = iota // timed out or killed (Expire, stale tuples)
-	removeIfUnassured                   // early drop: not ASSURED (or not live)
+	removeIfUnassured                   // early drop: not ASSURED (or not live); its place under the bound goes to the caller
 	removeAlways                        // Delete
 )
 
 // remove deletes the connection of slot reference ref when cond still
-// holds under the locks, and reports whether it did.
-func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
+// holds under the locks, and reports whether it did. It asks for the slot
+// also (if any) with the connection's own, before locking.
+func (t *Table) remove(ref uint64, cond removeCond, ms int64, also homeSlot) bool {
 	owner, idx, gen := refOwner(ref), refIdx(ref), refGen(ref)
 	c := t.shards[owner].conn(idx)
 	o0, o1 := c.o0.Load(), c.o1.Load()
@@ -231,6 +260,15 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
 	if ai != owner {
 		return false // read a reused conn's keys mid-change
 	}
+	// Both home slots are cache misses in a large table (one is the
+	// caller's when it found ref in a slot): asked for now, with also's,
+	// they overlap each other, where the locks' atomic instructions would
+	// wait for the first before the second was asked for.
+	var l lines
+	l.home(a, ho)
+	l.home(b, hr)
+	also.collect(t, &l)
+	l.load()
 	t.lockPair(ai, bi)
 	defer t.unlockPair(ai, bi)
 	var w uint64
@@ -250,9 +288,11 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
 				return false
 			}
 		}
-		// Mark it dead first: a packet racing us then fails its
-		// compare-and-swap and sees the connection gone.
-		if c.word.CompareAndSwap(w, w|fDead) {
+		// Free it first, with the next generation: a packet racing us
+		// then fails its compare-and-swap, and lookups through the slots
+		// still to be deleted see the connection gone. It is not reused
+		// before it is on the free list, under a's mutex.
+		if c.word.CompareAndSwap(w, uint64((gen+1)&genMask)<<genShift) {
 			break
 		}
 	}
@@ -264,22 +304,23 @@ func (t *Table) remove(ref uint64, cond removeCond, ms int64) bool {
 	if o0 != r0 || o1 != r1 {
 		b.del(r0, r1, hr, ref, &t.seed)
 	}
-	c.word.Store(uint64((gen+1)&genMask) << genShift)
 	a.free = append(a.free, idx)
 	a.seq.Add(1)
 	if bi != ai {
 		b.seq.Add(1)
 	}
-	t.total.Add(-1)
+	if cond != removeIfUnassured {
+		t.total.Add(-1)
+	}
 	switch {
 	case w&fDead != 0 && cond != removeAlways:
-		a.cnt.killed.Add(1)
+		a.cnt.killed++
 	case cond == removeAlways:
-		a.cnt.deleted.Add(1)
+		a.cnt.deleted++
 	case !t.timeout.live(w, ms):
-		a.cnt.expired.Add(1)
+		a.cnt.expired++
 	default:
-		a.cnt.evicted.Add(1)
+		a.cnt.evicted++
 	}
 	return true
 }
@@ -290,7 +331,7 @@ func (t *Table) Delete(r Ref) bool {
 	if r.c == nil {
 		return false
 	}
-	return t.remove(r.ref, removeAlways, 0)
+	return t.remove(r.ref, removeAlways, 0, homeSlot{})
 }
 
 // kill ends a connection at once (a RST before any reply, a reopened

@@ -38,6 +38,7 @@ type Verdict struct {
 	k0, k1 uint64  // the packet's tuple, packed (see Key)
 	init   uint64  // for a NEW packet without connection: the state word Commit creates
 	dry    bool    // TrackDry: decide, write nothing
+	ahead  lookahead
 }
 
 // Key returns the packet's tuple (for an ICMP error, its addresses and
@@ -373,8 +374,7 @@ func (t *Table) commitReply(v *Verdict, reply Key, now int64, countClash bool) (
 	if v.Conn.Valid() {
 		return v.Conn, RefusedNone
 	}
-	k := v.Key()
-	r, d, why := t.insert(&k, &reply, v.init, millis(now), countClash)
+	r, d, why := t.insert(v.k0, v.k1, &reply, v.init, millis(now), countClash, &v.ahead)
 	if why == RefusedNone {
 		v.Conn, v.Dir = r, d
 	}

@@ -222,13 +222,17 @@ func (n *Node) Process(w *Worker, in int, bufs []*packet.Buffer) {
 	w.vfc.ok = !w.dryRun && w.capt == nil
 	entry := w.g.entry[in]
 	var bytes uint64
-	for _, b := range bufs {
+	w.ctAhead.Reset()
+	w.run = bufs
+	for i, b := range bufs {
 		bytes += uint64(b.Len())
+		w.at = i
 		// The first hop is a direct call: every frame starts at its
 		// port's ingress.
 		w.hops = 1
 		entry.receive(w, 0, b)
 	}
+	w.run = nil
 	if !w.dryRun {
 		p.c.rxFrames.Add(uint64(len(bufs)))
 		p.c.rxBytes.Add(bytes)

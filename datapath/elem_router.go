@@ -52,6 +52,9 @@ type routerElem struct {
 	// broadcast addresses: a packet whose source or destination misses it
 	// (nearly all) skips the exact checks.
 	special [4]uint64
+	// fixed is the same filter of the fixed IPs that have a floating IP,
+	// so that a new connection from any other address skips the map.
+	fixed [4]uint64
 
 	// Gratuitous ARP: the addresses to announce (nil: all the router
 	// answers for), the rounds sent and when the first was. Only the
@@ -154,6 +157,10 @@ func (n *Node) newRouter(spec *RouterSpec, bports []l2switch.PortID, ct *conntra
 	for a := range e.dnat {
 		e.markSpecial(a)
 	}
+	for a := range e.fip {
+		b := specialBit(a)
+		e.fixed[b>>6] |= 1 << (b & 63)
+	}
 	return e, nil
 }
 
@@ -171,6 +178,15 @@ func (e *routerElem) markSpecial(ip [4]byte) {
 func (e *routerElem) maybeSpecial(ip [4]byte) bool {
 	b := specialBit(ip)
 	return e.special[b>>6]&(1<<(b&63)) != 0
+}
+
+// floatingOf returns the floating IP of fixed IP ip, if it has one.
+func (e *routerElem) floatingOf(ip [4]byte) ([4]byte, bool) {
+	if b := specialBit(ip); e.fixed[b>>6]&(1<<(b&63)) == 0 {
+		return [4]byte{}, false
+	}
+	f, ok := e.fip[ip]
+	return f, ok
 }
 
 // isBroadcast reports whether ip is the broadcast address of one of the

@@ -55,6 +55,14 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		v = w.trackDry(e.ct, d, l, e.zone) // a trace changes no connection
 	} else {
 		v = e.ct.Track(d, l, e.zone, w.now)
+		if nb := w.ahead(1); nb != nil && v.State != conntrack.StateNew {
+			// A batch's frames mostly take the same way: the next one's
+			// conntrack lookup, a cache miss in a large table, is asked
+			// for now, to overlap with what this one's Track asked for.
+			// (A new connection's commit asks for it with its own misses,
+			// see commit.)
+			e.ct.Prefetch(nb.Data(), e.zone)
+		}
 	}
 	k := v.Key()
 	cur := nat.AddrsOf(k)
@@ -74,9 +82,11 @@ func (e *routerElem) route(w *Worker, in int, b *packet.Buffer) {
 		}
 	case v.State == conntrack.StateNew:
 		fresh = true
-		if fixed, ok := e.dnat[k.Dst]; ok {
-			want.Dst = fixed
-			dnat = true
+		if e.maybeSpecial(k.Dst) { // the floating IPs are in the filter
+			if fixed, ok := e.dnat[k.Dst]; ok {
+				want.Dst = fixed
+				dnat = true
+			}
 		}
 	}
 	if tr != nil {
@@ -232,7 +242,7 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	snat := false
 	if in != e.gw || out == e.gw || dnat {
 		eastWest := in != e.gw && out != e.gw && !dnat
-		switch f, ok := e.fip[k.Src]; {
+		switch f, ok := e.floatingOf(k.Src); {
 		case eastWest:
 		case ok:
 			to, snat = f, true
@@ -250,6 +260,15 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	reply := t.Invert()
 	if w.dryRun {
 		return e.commitDry(w, v, t, to, snat)
+	}
+	if next := w.ahead(1); next != nil {
+		// The batch's next frames are likely new connections too: the
+		// commit asks for what they will need with its own cache misses.
+		var after []byte
+		if b := w.ahead(2); b != nil {
+			after = b.Data()
+		}
+		e.ct.Ahead(v, &w.ctAhead, next.Data(), after, e.zone)
 	}
 	if !snat && !dnat {
 		if _, why := e.ct.Commit(v, w.now); why != conntrack.RefusedNone {

@@ -28,6 +28,12 @@ type Worker struct {
 	now int64  // the batch's time, Unix nanoseconds
 
 	hops uint8 // elements the frame being run has passed
+	// run is the batch being run and at the index of the frame being run
+	// in it, for elements that ask for what the next frames will need
+	// from memory while they work on this one (see ahead).
+	run     []*packet.Buffer
+	at      int
+	ctAhead conntrack.AheadMemo // for conntrack's Ahead, reset with each batch
 
 	// dryRun: decide and trace, change nothing: no learning, no leases,
 	// no tokens taken, no counters, nothing written.
@@ -329,3 +335,12 @@ func canTake(c link.Caps, b *packet.Buffer) bool {
 // control takes no token, no counter moves and nothing is written. What
 // `neutrino trace` needs.
 func (w *Worker) SetDryRun(on bool) { w.dryRun = on }
+
+// ahead returns the frame of the batch k places after the one being run,
+// nil when there is none.
+func (w *Worker) ahead(k int) *packet.Buffer {
+	if i := w.at + k; i < len(w.run) {
+		return w.run[i]
+	}
+	return nil
+}

@@ -149,15 +149,23 @@ type sgTwins struct {
 }
 
 func newSGTwins(t *testing.T) *sgTwins {
-	spec := loadTestSpec(t, "testdata/secgroups/topology.yaml", "")
+	return twinLab(t, loadTestSpec(t, "testdata/secgroups/topology.yaml", ""), func(w *Worker) {
+		w.sgf.off = true
+		w.vfc.off = true
+	})
+}
+
+// twinLab builds the twins of the security group lab from spec: plain's
+// worker is the cached one with off applied; every host has announced
+// itself, and what that sent is taken.
+func twinLab(t *testing.T, spec *Spec, off func(*Worker)) *sgTwins {
 	tw := &sgTwins{t: t, clk: clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))}
 	var ceps, peps map[string]*mem.Endpoint
 	tw.cached, ceps = memNode(t, spec, Options{Clock: tw.clk})
 	tw.plain, peps = memNode(t, spec, Options{Clock: tw.clk})
 	tw.cob, tw.pob = newOutbox(ceps), newOutbox(peps)
 	tw.cw, tw.pw = tw.cached.NewWorker(64), tw.plain.NewWorker(64)
-	tw.pw.sgf.off = true
-	tw.pw.vfc.off = true
+	off(tw.pw)
 	for _, h := range []sgHost{sgA, sgB, sgWeb, sgVIP, sgLoose, sgOpen, sgOut} {
 		arp := arpWhoHas(t, h.mac, h.ip, h.ip)
 		send(t, tw.cached, h.port, arp)

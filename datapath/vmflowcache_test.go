@@ -12,8 +12,6 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"neutrino/conntrack"
-	"neutrino/internal/clock"
-	"neutrino/link/mem"
 	l2switch "neutrino/switch"
 )
 
@@ -26,21 +24,7 @@ func newVMTwins(t *testing.T, filtered bool) *sgTwins {
 	if !filtered {
 		unfiltered(spec)
 	}
-	tw := &sgTwins{t: t, clk: clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))}
-	var ceps, peps map[string]*mem.Endpoint
-	tw.cached, ceps = memNode(t, spec, Options{Clock: tw.clk})
-	tw.plain, peps = memNode(t, spec, Options{Clock: tw.clk})
-	tw.cob, tw.pob = newOutbox(ceps), newOutbox(peps)
-	tw.cw, tw.pw = tw.cached.NewWorker(64), tw.plain.NewWorker(64)
-	tw.pw.vfc.off = true
-	for _, h := range []sgHost{sgA, sgB, sgWeb, sgVIP, sgLoose, sgOpen, sgOut} {
-		arp := arpWhoHas(t, h.mac, h.ip, h.ip)
-		send(t, tw.cached, h.port, arp)
-		send(t, tw.plain, h.port, arp)
-	}
-	tw.cob.take()
-	tw.pob.take()
-	return tw
+	return twinLab(t, spec, func(w *Worker) { w.vfc.off = true })
 }
 
 // TestVMFlowCacheSameAsWalk runs one random stream of frames between the

@@ -261,6 +261,10 @@ func (e *routerElem) commit(w *Worker, in, out int, v *conntrack.Verdict, want n
 	if w.dryRun {
 		return e.commitDry(w, v, t, to, snat)
 	}
+	// A commit into a full table may early-drop a port zone's connection:
+	// the flow caches check their pins again.
+	w.sgf.epoch++
+	w.vfc.epoch++
 	if next := w.ahead(1); next != nil {
 		// The batch's next frames are likely new connections too: the
 		// commit asks for what they will need with its own cache misses.

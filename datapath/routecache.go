@@ -106,16 +106,19 @@ func (k *routeKey) set() uint64 {
 // routeFast is portIn's try of the route cache for frame b of VM port
 // e: true when a recorded walk answered it (it is queued for its
 // device). On false the frame takes the walk, recorded when it may be
-// cached; a walk may change br-int's table and the connections, so the
-// VM flow cache checks its entries again (a new epoch).
+// cached; a walk may change br-int's table and the connections (a new
+// connection may early-drop another), so the VM flow cache and the
+// filters' flow cache check their entries again (a new epoch).
 func (w *Worker) routeFast(e *portIn, b *packet.Buffer) bool {
 	if !w.cacheOK || b.Meta.Trace != nil || b.Data()[0]&1 != 0 {
 		w.vfc.epoch++
+		w.sgf.epoch++
 		return false
 	}
 	k, ok := routeKeyOf(uint16(e.p.id), b)
 	if !ok {
 		w.vfc.epoch++
+		w.sgf.epoch++
 		return false
 	}
 	if rc := w.rc; rc != nil {
@@ -135,6 +138,7 @@ func (w *Worker) routeFast(e *portIn, b *packet.Buffer) bool {
 	w.rec.e.key = k
 	w.rec.e.fdbGen = w.n.sw.Gen()
 	w.vfc.epoch++
+	w.sgf.epoch++
 	return false
 }
 

@@ -58,7 +58,7 @@
 //
 // A connection is 40 bytes in a per-shard slab, reused after it ends, plus
 // two 24-byte slots (one per direction) in open-addressing tables kept at
-// most half full: under 256 bytes per connection, allocation-free once the
+// most 5/8 full: under 256 bytes per connection, allocation-free once the
 // slab has grown. Lookups run from any number of goroutines; writers lock
 // the shards of the connection's two tuples, in index order. See shard.go
 // and conn.go for how readers stay consistent without locks.

@@ -137,20 +137,27 @@ func (e *portIn) receive(w *Worker, _ uint16, b *packet.Buffer) {
 		}
 	}
 	if e.br != nil {
-		// The wire to br-int is the common way: a direct call instead of
-		// emit's indirect one (the hop is counted all the same).
-		w.hops++ // not taken back: nothing follows in this element
-		e.br.forward(w, uint16(p.id), b, nil)
-		if w.rec.b != nil {
-			w.recEnd(b)
-		}
-		if w.vfc.rec.b == b {
-			w.vfc.fill(w, e.br, nil, b)
-		}
+		e.toBridge(w, b, nil)
 		return
 	}
 	w.rec.b = nil
 	w.emit(e.out[portInToBridge], b)
+}
+
+// toBridge hands frame b to br-int, the common way out of a port: a
+// direct call instead of emit's indirect one (the hop is counted all the
+// same, and not taken back: nothing follows in this element). fl is the
+// filters' flow cache entry of b's egress filtering, if any. The walk
+// recorded for the route cache or the VM flow cache ends here.
+func (e *portIn) toBridge(w *Worker, b *packet.Buffer, fl *sgFlow) {
+	w.hops++
+	e.br.forward(w, uint16(e.p.id), b, fl)
+	if w.rec.b != nil {
+		w.recEnd(b)
+	}
+	if w.vfc.rec.b == b {
+		w.vfc.fill(w, e.br, fl, b)
+	}
 }
 
 // toRouter reports whether b is for one of the router ports of the

@@ -133,14 +133,7 @@ func (e *portIn) filtered(w *Worker, b *packet.Buffer, lvid uint16, toRouter boo
 		}
 	}
 	if e.br != nil {
-		w.hops++ // as receive
-		e.br.forward(w, uint16(e.p.id), b, fl)
-		if w.rec.b != nil {
-			w.recEnd(b)
-		}
-		if w.vfc.rec.b == b {
-			w.vfc.fill(w, e.br, fl, b)
-		}
+		e.toBridge(w, b, fl)
 		return
 	}
 	w.rec.b = nil

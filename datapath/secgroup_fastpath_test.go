@@ -35,15 +35,7 @@ func TestSecurityGroupFlowCacheSameAsFilters(t *testing.T) {
 	hosts := []sgHost{sgA, sgB, sgWeb, sgVIP, sgLoose, sgOpen, sgOut}
 
 	rng := rand.New(rand.NewPCG(7, 8))
-	// Conversations: two hosts, the client's and the server's ports;
-	// frames go both ways.
-	type conv struct {
-		c, s   sgHost
-		cp, sp uint16
-	}
-	convs := []conv{{sgA, sgB, 40000, 5000}, {sgA, sgB, 40001, 80}, {sgB, sgA, 40000, 22}, {sgA, sgWeb, 40002, 80},
-		{sgB, sgWeb, 40003, 5005}, {sgOut, sgWeb, 40004, 80}, {sgVIP, sgA, 40005, 5000}, {sgLoose, sgA, 7000, 7000},
-		{sgA, sgLoose, 40006, 7000}, {sgOpen, sgB, 40007, 5000}, {sgA, sgOut, 40008, 53}, {sgWeb, sgB, 40009, 5000}}
+	convs := sgConvs
 	type tcpFlags struct{ syn, ack, fin, rst, psh bool }
 	flagSets := []tcpFlags{{syn: true}, {syn: true, ack: true}, {ack: true}, {ack: true}, {ack: true}, {ack: true},
 		{ack: true, psh: true}, {ack: true, psh: true}, {fin: true, ack: true}, {rst: true}, {psh: true}}
@@ -147,6 +139,17 @@ type sgTwins struct {
 	cw, pw        *Worker
 	batches       int
 }
+
+// sgConv is a conversation of the differential tests: two hosts, the
+// client's and the server's ports; frames go both ways.
+type sgConv struct {
+	c, s   sgHost
+	cp, sp uint16
+}
+
+var sgConvs = []sgConv{{sgA, sgB, 40000, 5000}, {sgA, sgB, 40001, 80}, {sgB, sgA, 40000, 22}, {sgA, sgWeb, 40002, 80},
+	{sgB, sgWeb, 40003, 5005}, {sgOut, sgWeb, 40004, 80}, {sgVIP, sgA, 40005, 5000}, {sgLoose, sgA, 7000, 7000},
+	{sgA, sgLoose, 40006, 7000}, {sgOpen, sgB, 40007, 5000}, {sgA, sgOut, 40008, 53}, {sgWeb, sgB, 40009, 5000}}
 
 func newSGTwins(t *testing.T) *sgTwins {
 	return twinLab(t, loadTestSpec(t, "testdata/secgroups/topology.yaml", ""), func(w *Worker) {

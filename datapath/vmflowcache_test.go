@@ -61,15 +61,7 @@ func vmFlowStream(t *testing.T, tw *sgTwins, rng *rand.Rand, batches int) int {
 	type flagSet struct{ syn, ack, fin, rst bool }
 	flagSets := []flagSet{{syn: true}, {syn: true, ack: true}, {ack: true}, {ack: true}, {ack: true}, {ack: true},
 		{ack: true}, {fin: true, ack: true}, {rst: true}, {}}
-	// Conversations: two hosts, the client's and the server's ports;
-	// frames go both ways.
-	type conv struct {
-		c, s   sgHost
-		cp, sp uint16
-	}
-	convs := []conv{{sgA, sgB, 40000, 5000}, {sgA, sgB, 40001, 80}, {sgB, sgA, 40000, 22}, {sgA, sgWeb, 40002, 80},
-		{sgB, sgWeb, 40003, 5005}, {sgOut, sgWeb, 40004, 80}, {sgVIP, sgA, 40005, 5000}, {sgLoose, sgA, 7000, 7000},
-		{sgA, sgLoose, 40006, 7000}, {sgOpen, sgB, 40007, 5000}, {sgA, sgOut, 40008, 53}, {sgWeb, sgB, 40009, 5000}}
+	convs := sgConvs
 	frameOf := func(from, to sgHost, smac net.HardwareAddr, kind, flags int, sp, dp uint16) []byte {
 		ip := ipv4(from.ip, to.ip, layers.IPProtocolUDP, 64)
 		switch kind {

@@ -4,7 +4,10 @@
 //
 // Frames are read in batches with recvmmsg and written with sendmmsg, on a
 // non-blocking socket parked on the Go poller, allocating nothing per
-// frame. Three kernel behaviours are handled on the way:
+// frame. Both are raw system calls (unix.RawSyscall6) with MSG_DONTWAIT:
+// they never wait, and a send into a veth runs the peer's receive path in
+// the caller, long enough for the runtime to hand the goroutine's P to
+// another thread on every send with unix.Syscall6. Three kernel behaviours are handled on the way:
 //
 //   - Our own transmissions are not read back: PACKET_IGNORE_OUTGOING, or
 //     on kernels without it, frames whose sll_pkttype is PACKET_OUTGOING

@@ -150,7 +150,7 @@ func (s *Socket) readFrames(fd uintptr) bool {
 		for i := 0; i < k; i++ {
 			s.prepare(i, r.bufs[r.n+i])
 		}
-		m, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.msgs[0])), uintptr(k), unix.MSG_DONTWAIT, 0, 0)
+		m, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.msgs[0])), uintptr(k), unix.MSG_DONTWAIT, 0, 0)
 		switch errno {
 		case 0:
 		case unix.EAGAIN:

@@ -77,7 +77,7 @@ func (w *writer) writeFrames(fd uintptr) bool {
 		for i := 0; i < k; i++ {
 			w.prepare(i, w.bufs[w.n+i])
 		}
-		m, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.msgs[0])), uintptr(k), unix.MSG_DONTWAIT, 0, 0)
+		m, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.msgs[0])), uintptr(k), unix.MSG_DONTWAIT, 0, 0)
 		switch errno {
 		case 0:
 		case unix.EAGAIN:

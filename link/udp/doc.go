@@ -40,4 +40,12 @@
 // sockets do not ask for IP_RECVERR, so an unreachable peer is silent.
 //
 // UDP checksums are left to the kernel (or the NIC).
+//
+// sendmmsg and recvmmsg are raw system calls (unix.RawSyscall6) with
+// MSG_DONTWAIT: they never wait, but a send runs the underlay's delivery
+// in the caller (over a veth, the peer's whole receive path), long enough
+// for the runtime's monitor to take the goroutine's P away and wake
+// another thread for it on every send with unix.Syscall6, and to keep
+// polling every 20 microseconds for the next one. Measured on the
+// two-node VXLAN bench, that was half of the nodes' context switches.
 package udp

@@ -282,6 +282,6 @@ func (w *writer) stage() {
 // sendmmsg sends msgs on the socket fd without blocking, and returns how
 // many were sent.
 func sendmmsg(fd uintptr, msgs []unix.Mmsghdr) (int, unix.Errno) {
-	m, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
+	m, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
 	return int(m), errno
 }

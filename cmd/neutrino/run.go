@@ -68,9 +68,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (host:port or :port; default: no metrics)")
 	verbose := fs.Bool("v", false, "log debug messages too")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
+	cpus := fs.Int("cpus", 0, cpusUsage)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagError(fs, err, stdout, stderr)
+	}
+	ncpu, err := setDatapathCPUs(*cpus)
+	if err != nil {
+		fmt.Fprintf(stderr, "neutrino run: %v\n", err)
+		return 2
 	}
 	if len(pos) > 1 {
 		fmt.Fprintf(stderr, "neutrino run: one TOPOLOGY at most, got %d arguments\n", len(pos))
@@ -128,7 +134,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log.Info("starting node", "node", spec.Node, "topology", source, "ports", len(spec.Ports), "socket", *socket,
-		"state_dir", *stateDir, "leases", leases.Len())
+		"state_dir", *stateDir, "leases", leases.Len(), "cpus", cpusString(ncpu))
 	// Signals are caught from here on: one that comes while the devices
 	// and namespaces are being created stops the node once they are all
 	// there, and they are removed as at any stop.

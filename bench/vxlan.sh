@@ -8,7 +8,7 @@ usage() {
 	cat <<'EOF'
 Usage: sudo bench/vxlan.sh [--only LIST] [--runs N] [--duration SECONDS]
                            [--udp-len BYTES] [--veth-gro on|off]
-                           [--cpuprofile PREFIX] [--keep DIR] [-h|--help]
+                           [--node-cpus N] [--cpuprofile PREFIX] [--keep DIR] [-h|--help]
 
 Two underlay namespaces joined by a veth pair (192.0.2.1/24, 192.0.2.2/24,
 MTU 1500) carry VNI 100 between two VMs (namespaces, 10.10.0.11/24 and
@@ -35,6 +35,8 @@ Options:
   --veth-gro on|off  GRO on the underlay veths, in both setups (default on:
                      without it a veth hands the receiving node single
                      datagrams, never trains)
+  --node-cpus N      run each neutrino node with --cpus N (default: the
+                     node's default, all CPUs); the header says which
   --cpuprofile PREFIX  run the neutrino nodes with --cpuprofile, writing
                      PREFIX.n1 and PREFIX.n2 (their whole runs)
   --keep DIR         copy iperf3 JSON, counters and logs to DIR
@@ -50,6 +52,7 @@ VGRO=on
 ONLY="neutrino,kernel"
 KEEP=""
 PROFILE=""
+NODE_CPUS=""
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--only) ONLY=${2:?--only needs a list}; shift 2 ;;
@@ -62,6 +65,8 @@ while [[ $# -gt 0 ]]; do
 	--udp-len=*) UDP_LEN=${1#*=}; shift ;;
 	--veth-gro) VGRO=${2:?--veth-gro needs on or off}; shift 2 ;;
 	--veth-gro=*) VGRO=${1#*=}; shift ;;
+	--node-cpus) NODE_CPUS=${2:?--node-cpus needs a number}; shift 2 ;;
+	--node-cpus=*) NODE_CPUS=${1#*=}; shift ;;
 	--cpuprofile) PROFILE=${2:?--cpuprofile needs a file prefix}; shift 2 ;;
 	--cpuprofile=*) PROFILE=${1#*=}; shift ;;
 	--keep) KEEP=${2:?--keep needs a directory}; shift 2 ;;
@@ -82,6 +87,7 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 [[ $UDP_LEN =~ ^[0-9]+$ ]] && ((UDP_LEN >= 16 && UDP_LEN <= 1422)) ||
 	die "--udp-len must be 16..1422, got '$UDP_LEN'"
 
+[[ -z $NODE_CPUS || $NODE_CPUS =~ ^[1-9][0-9]*$ ]] || die "--node-cpus must be a positive integer, got '$NODE_CPUS'"
 [[ -z $PROFILE ]] || PROFILE=$(realpath -m "$PROFILE")
 
 pick "$ONLY" setup neutrino kernel
@@ -264,6 +270,7 @@ EOF
 		((n == 2)) && ns=$U2
 		flags=()
 		[[ -z $PROFILE ]] || flags=(--cpuprofile "$PROFILE.n$n")
+		[[ -z $NODE_CPUS ]] || flags+=(--cpus "$NODE_CPUS")
 		# nsenter, not ip netns exec: the namespaces neutrino creates for
 		# the VMs must be mounted where this shell sees them.
 		nsenter --net="/run/netns/$ns" timeout $((RUNS * (2 * DURATION + 60) + 120)) "$bin" run \
@@ -305,7 +312,7 @@ run_kernel() {
 want neutrino && run_neutrino
 want kernel && run_kernel
 
-echo "neutrino VXLAN benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ), host $(uname -r), $(nproc) CPUs, ${RUNS} run(s), veth GRO $VGRO"
+echo "neutrino VXLAN benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ), host $(uname -r), $(nproc) CPUs, ${RUNS} run(s), veth GRO $VGRO, node CPUs ${NODE_CPUS:-all}"
 printf '%-10s %10s %12s   %s\n' setup "TCP Gb/s" "UDP kpps" "runs (TCP; UDP)"
 for s in "${SETUPS[@]}"; do
 	printf '%-10s %10s %12s   %s; %s\n' "$s" "$(med "${TCP[$s]}")" "$(med "${UDP[$s]}")" "${TCP[$s]}" "${UDP[$s]}"

@@ -18,7 +18,8 @@ import (
 //     not a fragment, with a valid header checksum and a total length
 //     that ends exactly at the frame's end; TCP with flags ACK or ACK|PSH
 //     only, no reserved bits, some payload and a valid checksum (the
-//     super-frame's partial checksum would hide a bad one).
+//     super-frame's partial checksum would hide a bad one). The payload
+//     is summed as it is copied into the super-frame, in one pass.
 //   - A segment follows the previous one when the Ethernet header, the
 //     IPv4 TOS, DF, TTL and addresses, the ports, ACK number, window,
 //     urgent pointer, data offset and options (timestamps included) are
@@ -37,6 +38,10 @@ type TCPSegment struct {
 	Seq     uint32 // sequence number
 	ID      uint16 // IPv4 id
 	Flags   uint8  // TCP flags
+	// hsum is the ones' complement sum of the pseudo-header and the TCP
+	// header (its checksum field included): with the payload's, 0xffff
+	// for a right checksum.
+	hsum uint16
 }
 
 const (
@@ -47,7 +52,9 @@ const (
 
 // ParseTCPSegment reports whether the Ethernet frame f is a TCP/IPv4
 // segment that may be coalesced with others (see the rules above), and
-// where its parts are. It verifies the IPv4 header and TCP checksums.
+// where its parts are. It verifies the IPv4 header checksum; the TCP
+// checksum is verified by Coalescer.Start and Append, which sum the
+// payload as they copy it.
 func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 	var s TCPSegment
 	if len(f) < groL4+header.TCPMinLen || len(f) > header.EthernetLen+maxIPv4Len {
@@ -72,9 +79,7 @@ func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 		return s, false
 	}
 	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(f[26:30]), [4]byte(f[30:34]), uint16(len(t)))
-	if header.Checksum(t, ps) != 0xffff {
-		return s, false
-	}
+	s.hsum = header.Checksum(t[:doff], ps) // doff is a multiple of 4: an even length
 	s.HdrLen = groL4 + doff
 	s.Payload = len(f) - s.HdrLen
 	s.Seq = binary.BigEndian.Uint32(t[4:8])
@@ -100,14 +105,20 @@ type Coalescer struct {
 
 // Start puts the frame f, a segment ParseTCPSegment accepted as s, into b
 // (reset first, Meta cleared). It reports false, leaving b empty, when b
-// is too small for it.
+// is too small for it or its TCP checksum is wrong.
 func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 	b.Reset()
-	if len(f) > b.Cap() {
+	if len(f) > b.Cap() || len(f) < s.HdrLen {
 		c.b = nil
 		return false
 	}
-	b.SetData(f)
+	sp := b.Space()
+	copy(sp, f[:s.HdrLen])
+	if header.CopyChecksum(sp[s.HdrLen:], f[s.HdrLen:], s.hsum) != 0xffff {
+		c.b = nil
+		return false
+	}
+	b.SetLen(len(f))
 	*c = Coalescer{b: b, head: s, n: 1, next: s.Seq + uint32(s.Payload), id: s.ID, flags: s.Flags,
 		limit: min(b.Cap(), header.EthernetLen+maxIPv4Len)}
 	c.closed = s.Flags&tcpPSH != 0
@@ -118,7 +129,8 @@ func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 func (c *Coalescer) Segments() int { return c.n }
 
 // Append adds the payload of frame f, a segment ParseTCPSegment accepted
-// as s, if it follows the super-frame, and reports whether it did.
+// as s, if it follows the super-frame and its TCP checksum is right, and
+// reports whether it did.
 func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	if c.b == nil || c.closed || s.HdrLen != c.head.HdrLen || s.Payload > c.head.Payload ||
 		s.Seq != c.next || c.b.Len()+s.Payload > c.limit {
@@ -150,7 +162,9 @@ func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	// Linux lets the last segment carry PSH: the head has none here (or
 	// it would be closed), nor have those in between.
 	l := c.b.Len()
-	copy(c.b.Space()[l:], f[s.HdrLen:])
+	if header.CopyChecksum(c.b.Space()[l:], f[s.HdrLen:], s.hsum) != 0xffff {
+		return false // copied past the frame's end, which stays where it was
+	}
 	c.b.SetLen(l + s.Payload)
 	c.n++
 	c.next += uint32(s.Payload)

@@ -128,6 +128,8 @@ func TestCoalesceRefuses(t *testing.T) {
 		{"ECE", func(f [][]byte) [][]byte { f[1][47] |= 0x40; refix(f[1]); return f }, []int{1, 1, 2}},
 		{"PSH in the middle", func(f [][]byte) [][]byte { f[1][47] |= 0x08; refix(f[1]); return f }, []int{2, 2}},
 		{"bad TCP checksum", func(f [][]byte) [][]byte { f[2][100]++; return f }, []int{2, 1, 1}},
+		{"bad TCP checksum first", func(f [][]byte) [][]byte { f[0][100]++; return f }, []int{1, 3}},
+		{"bad TCP checksum last", func(f [][]byte) [][]byte { f[3][len(f[3])-1]++; return f }, []int{3, 1}},
 		{"bad IP checksum", func(f [][]byte) [][]byte { f[2][24]++; return f }, []int{2, 1, 1}},
 		{"IP id skips", func(f [][]byte) [][]byte { f[2][19] += 2; refix(f[2]); return f }, []int{2, 1, 1}},
 		{"TTL", func(f [][]byte) [][]byte { f[2][22]--; refix(f[2]); return f }, []int{2, 1, 1}},
@@ -153,6 +155,26 @@ func TestCoalesceRefuses(t *testing.T) {
 				t.Fatalf("frames hold %v segments, want %v", counts, tc.want)
 			}
 		})
+	}
+}
+
+// A segment with a wrong TCP checksum starts nothing: Start leaves the
+// buffer empty, and the segment goes on alone, not marked as verified.
+func TestCoalesceStartBadChecksum(t *testing.T) {
+	f := segmentsOf(t, superFrameSpec{payload: 1398 * 2}, 1398)[0]
+	f[70] ^= 0x40
+	s, ok := ParseTCPSegment(f)
+	if !ok {
+		t.Fatal("ParseTCPSegment refused a segment whose headers are right")
+	}
+	var c Coalescer
+	b := NewBuffer(MaxFrame)
+	b.SetData([]byte{1, 2, 3})
+	if c.Start(b, f, s) {
+		t.Fatal("Start took a segment with a wrong TCP checksum")
+	}
+	if b.Len() != 0 || c.Finish() != nil {
+		t.Fatalf("after a refused Start: buffer of %d bytes, Finish not nil", b.Len())
 	}
 }
 

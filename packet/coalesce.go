@@ -75,7 +75,7 @@ func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 	if fl := t[13]; fl != tcpACK && fl != tcpACK|tcpPSH {
 		return s, false
 	}
-	if header.Checksum(f[header.EthernetLen:groL4], 0) != 0xffff {
+	if !header.IPv4(f[header.EthernetLen:groL4]).ChecksumValid() {
 		return s, false
 	}
 	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(f[26:30]), [4]byte(f[30:34]), uint16(len(t)))
@@ -151,12 +151,7 @@ func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	default:
 		return false
 	}
-	// Ethernet; TOS; DF (the rest of the word is zero in both); TTL and
-	// protocol; addresses and ports; ACK number; data offset; window;
-	// urgent pointer; options.
-	if string(h[0:14]) != string(f[0:14]) || h[15] != f[15] || string(h[20:24]) != string(f[20:24]) ||
-		string(h[26:38]) != string(f[26:38]) || string(h[42:47]) != string(f[42:47]) ||
-		string(h[48:50]) != string(f[48:50]) || string(h[52:s.HdrLen]) != string(f[52:s.HdrLen]) {
+	if !sameFlowHeaders(h, f, s.HdrLen) {
 		return false
 	}
 	// Linux lets the last segment carry PSH: the head has none here (or
@@ -173,6 +168,37 @@ func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	c.flags = s.Flags
 	c.closed = s.Payload < c.head.Payload || s.Flags&tcpPSH != 0
 	return true
+}
+
+// Bytes 0 to 53 of two segments' headers (Ethernet, IPv4 without
+// options, TCP up to its options) that must be equal, eight at a time as
+// little-endian words: all but the IPv4 total length, id and checksum,
+// the TCP sequence number, flags and checksum.
+const (
+	keep16 = 0xffffffff_00000000 // bytes 16-23: DF and fragment, TTL, protocol
+	keep24 = 0xffffffff_ffff0000 // bytes 24-31: addresses
+	keep32 = 0x0000ffff_ffffffff // bytes 32-39: addresses, ports
+	keep40 = 0x00ffffff_ffff0000 // bytes 40-47: ACK number, data offset
+	keep48 = 0x0000ffff          // bytes 48-51: window
+)
+
+// sameFlowHeaders reports whether the segments h and f, both with TCP
+// headers ending at hdrLen (at least 54), have the same Ethernet header,
+// IPv4 TOS, DF, TTL, protocol and addresses, TCP ports, ACK number, data
+// offset, window, urgent pointer and options.
+func sameFlowHeaders(h, f []byte, hdrLen int) bool {
+	le := binary.LittleEndian
+	h, f = h[:hdrLen], f[:hdrLen]
+	// ^ and | bind alike, left to right: every xor is in parentheses.
+	return (le.Uint64(h[0:])^le.Uint64(f[0:]))|
+		(le.Uint64(h[8:])^le.Uint64(f[8:]))|
+		(le.Uint64(h[16:])^le.Uint64(f[16:]))&keep16|
+		(le.Uint64(h[24:])^le.Uint64(f[24:]))&keep24|
+		(le.Uint64(h[32:])^le.Uint64(f[32:]))&keep32|
+		(le.Uint64(h[40:])^le.Uint64(f[40:]))&keep40|
+		uint64((le.Uint32(h[48:])^le.Uint32(f[48:]))&keep48)|
+		uint64(le.Uint16(h[52:])^le.Uint16(f[52:])) == 0 &&
+		string(h[54:]) == string(f[54:])
 }
 
 // Finish completes the frame: a single segment is left as it came, with

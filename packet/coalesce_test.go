@@ -178,6 +178,32 @@ func TestCoalesceStartBadChecksum(t *testing.T) {
 	}
 }
 
+// sameFlowHeaders tells apart two segments' headers by every byte but
+// the IPv4 total length, id and checksum and the TCP sequence number,
+// flags and checksum, with and without TCP options.
+func TestSameFlowHeaders(t *testing.T) {
+	may := map[int]bool{16: true, 17: true, 18: true, 19: true, 24: true, 25: true,
+		38: true, 39: true, 40: true, 41: true, 47: true, 50: true, 51: true}
+	for _, hdrLen := range []int{54, 66} {
+		h := make([]byte, hdrLen+10)
+		for i := range h {
+			h[i] = byte(i*7 + 1)
+		}
+		for i := range hdrLen {
+			f := bytes.Clone(h)
+			f[i] ^= 0x10
+			if got := sameFlowHeaders(h, f, hdrLen); got != may[i] {
+				t.Errorf("header length %d, byte %d changed: same %v, want %v", hdrLen, i, got, may[i])
+			}
+		}
+		f := bytes.Clone(h)
+		f[hdrLen] ^= 0x10 // payload
+		if !sameFlowHeaders(h, f, hdrLen) {
+			t.Errorf("header length %d: a payload byte counted", hdrLen)
+		}
+	}
+}
+
 // shorten cuts n bytes of payload off a TCP/IPv4 frame.
 func shorten(f []byte, n int) []byte {
 	f = f[:len(f)-n]

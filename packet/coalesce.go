@@ -18,7 +18,8 @@ import (
 //     not a fragment, with a valid header checksum and a total length
 //     that ends exactly at the frame's end; TCP with flags ACK or ACK|PSH
 //     only, no reserved bits, some payload and a valid checksum (the
-//     super-frame's partial checksum would hide a bad one).
+//     super-frame's partial checksum would hide a bad one). The payload
+//     is summed as it is copied into the super-frame, in one pass.
 //   - A segment follows the previous one when the Ethernet header, the
 //     IPv4 TOS, DF, TTL and addresses, the ports, ACK number, window,
 //     urgent pointer, data offset and options (timestamps included) are
@@ -37,6 +38,10 @@ type TCPSegment struct {
 	Seq     uint32 // sequence number
 	ID      uint16 // IPv4 id
 	Flags   uint8  // TCP flags
+	// hsum is the ones' complement sum of the pseudo-header and the TCP
+	// header (its checksum field included): with the payload's, 0xffff
+	// for a right checksum.
+	hsum uint16
 }
 
 const (
@@ -47,7 +52,9 @@ const (
 
 // ParseTCPSegment reports whether the Ethernet frame f is a TCP/IPv4
 // segment that may be coalesced with others (see the rules above), and
-// where its parts are. It verifies the IPv4 header and TCP checksums.
+// where its parts are. It verifies the IPv4 header checksum; the TCP
+// checksum is verified by Coalescer.Start and Append, which sum the
+// payload as they copy it.
 func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 	var s TCPSegment
 	if len(f) < groL4+header.TCPMinLen || len(f) > header.EthernetLen+maxIPv4Len {
@@ -68,13 +75,11 @@ func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 	if fl := t[13]; fl != tcpACK && fl != tcpACK|tcpPSH {
 		return s, false
 	}
-	if header.Checksum(f[header.EthernetLen:groL4], 0) != 0xffff {
+	if !header.IPv4(f[header.EthernetLen:groL4]).ChecksumValid() {
 		return s, false
 	}
 	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(f[26:30]), [4]byte(f[30:34]), uint16(len(t)))
-	if header.Checksum(t, ps) != 0xffff {
-		return s, false
-	}
+	s.hsum = header.Checksum(t[:doff], ps) // doff is a multiple of 4: an even length
 	s.HdrLen = groL4 + doff
 	s.Payload = len(f) - s.HdrLen
 	s.Seq = binary.BigEndian.Uint32(t[4:8])
@@ -100,14 +105,20 @@ type Coalescer struct {
 
 // Start puts the frame f, a segment ParseTCPSegment accepted as s, into b
 // (reset first, Meta cleared). It reports false, leaving b empty, when b
-// is too small for it.
+// is too small for it or its TCP checksum is wrong.
 func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 	b.Reset()
-	if len(f) > b.Cap() {
+	if len(f) > b.Cap() || len(f) < s.HdrLen {
 		c.b = nil
 		return false
 	}
-	b.SetData(f)
+	sp := b.Space()
+	copy(sp, f[:s.HdrLen])
+	if header.CopyChecksum(sp[s.HdrLen:], f[s.HdrLen:], s.hsum) != 0xffff {
+		c.b = nil
+		return false
+	}
+	b.SetLen(len(f))
 	*c = Coalescer{b: b, head: s, n: 1, next: s.Seq + uint32(s.Payload), id: s.ID, flags: s.Flags,
 		limit: min(b.Cap(), header.EthernetLen+maxIPv4Len)}
 	c.closed = s.Flags&tcpPSH != 0
@@ -118,7 +129,8 @@ func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 func (c *Coalescer) Segments() int { return c.n }
 
 // Append adds the payload of frame f, a segment ParseTCPSegment accepted
-// as s, if it follows the super-frame, and reports whether it did.
+// as s, if it follows the super-frame and its TCP checksum is right, and
+// reports whether it did.
 func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	if c.b == nil || c.closed || s.HdrLen != c.head.HdrLen || s.Payload > c.head.Payload ||
 		s.Seq != c.next || c.b.Len()+s.Payload > c.limit {
@@ -139,18 +151,15 @@ func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	default:
 		return false
 	}
-	// Ethernet; TOS; DF (the rest of the word is zero in both); TTL and
-	// protocol; addresses and ports; ACK number; data offset; window;
-	// urgent pointer; options.
-	if string(h[0:14]) != string(f[0:14]) || h[15] != f[15] || string(h[20:24]) != string(f[20:24]) ||
-		string(h[26:38]) != string(f[26:38]) || string(h[42:47]) != string(f[42:47]) ||
-		string(h[48:50]) != string(f[48:50]) || string(h[52:s.HdrLen]) != string(f[52:s.HdrLen]) {
+	if !sameFlowHeaders(h, f, s.HdrLen) {
 		return false
 	}
 	// Linux lets the last segment carry PSH: the head has none here (or
 	// it would be closed), nor have those in between.
 	l := c.b.Len()
-	copy(c.b.Space()[l:], f[s.HdrLen:])
+	if header.CopyChecksum(c.b.Space()[l:], f[s.HdrLen:], s.hsum) != 0xffff {
+		return false // copied past the frame's end, which stays where it was
+	}
 	c.b.SetLen(l + s.Payload)
 	c.n++
 	c.next += uint32(s.Payload)
@@ -159,6 +168,37 @@ func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	c.flags = s.Flags
 	c.closed = s.Payload < c.head.Payload || s.Flags&tcpPSH != 0
 	return true
+}
+
+// Bytes 0 to 53 of two segments' headers (Ethernet, IPv4 without
+// options, TCP up to its options) that must be equal, eight at a time as
+// little-endian words: all but the IPv4 total length, id and checksum,
+// the TCP sequence number, flags and checksum.
+const (
+	keep16 = 0xffffffff_00000000 // bytes 16-23: DF and fragment, TTL, protocol
+	keep24 = 0xffffffff_ffff0000 // bytes 24-31: addresses
+	keep32 = 0x0000ffff_ffffffff // bytes 32-39: addresses, ports
+	keep40 = 0x00ffffff_ffff0000 // bytes 40-47: ACK number, data offset
+	keep48 = 0x0000ffff          // bytes 48-51: window
+)
+
+// sameFlowHeaders reports whether the segments h and f, both with TCP
+// headers ending at hdrLen (at least 54), have the same Ethernet header,
+// IPv4 TOS, DF, TTL, protocol and addresses, TCP ports, ACK number, data
+// offset, window, urgent pointer and options.
+func sameFlowHeaders(h, f []byte, hdrLen int) bool {
+	le := binary.LittleEndian
+	h, f = h[:hdrLen], f[:hdrLen]
+	// ^ and | bind alike, left to right: every xor is in parentheses.
+	return (le.Uint64(h[0:])^le.Uint64(f[0:]))|
+		(le.Uint64(h[8:])^le.Uint64(f[8:]))|
+		(le.Uint64(h[16:])^le.Uint64(f[16:]))&keep16|
+		(le.Uint64(h[24:])^le.Uint64(f[24:]))&keep24|
+		(le.Uint64(h[32:])^le.Uint64(f[32:]))&keep32|
+		(le.Uint64(h[40:])^le.Uint64(f[40:]))&keep40|
+		uint64((le.Uint32(h[48:])^le.Uint32(f[48:]))&keep48)|
+		uint64(le.Uint16(h[52:])^le.Uint16(f[52:])) == 0 &&
+		string(h[54:]) == string(f[54:])
 }
 
 // Finish completes the frame: a single segment is left as it came, with

@@ -128,6 +128,8 @@ func TestCoalesceRefuses(t *testing.T) {
 		{"ECE", func(f [][]byte) [][]byte { f[1][47] |= 0x40; refix(f[1]); return f }, []int{1, 1, 2}},
 		{"PSH in the middle", func(f [][]byte) [][]byte { f[1][47] |= 0x08; refix(f[1]); return f }, []int{2, 2}},
 		{"bad TCP checksum", func(f [][]byte) [][]byte { f[2][100]++; return f }, []int{2, 1, 1}},
+		{"bad TCP checksum first", func(f [][]byte) [][]byte { f[0][100]++; return f }, []int{1, 3}},
+		{"bad TCP checksum last", func(f [][]byte) [][]byte { f[3][len(f[3])-1]++; return f }, []int{3, 1}},
 		{"bad IP checksum", func(f [][]byte) [][]byte { f[2][24]++; return f }, []int{2, 1, 1}},
 		{"IP id skips", func(f [][]byte) [][]byte { f[2][19] += 2; refix(f[2]); return f }, []int{2, 1, 1}},
 		{"TTL", func(f [][]byte) [][]byte { f[2][22]--; refix(f[2]); return f }, []int{2, 1, 1}},
@@ -153,6 +155,52 @@ func TestCoalesceRefuses(t *testing.T) {
 				t.Fatalf("frames hold %v segments, want %v", counts, tc.want)
 			}
 		})
+	}
+}
+
+// A segment with a wrong TCP checksum starts nothing: Start leaves the
+// buffer empty, and the segment goes on alone, not marked as verified.
+func TestCoalesceStartBadChecksum(t *testing.T) {
+	f := segmentsOf(t, superFrameSpec{payload: 1398 * 2}, 1398)[0]
+	f[70] ^= 0x40
+	s, ok := ParseTCPSegment(f)
+	if !ok {
+		t.Fatal("ParseTCPSegment refused a segment whose headers are right")
+	}
+	var c Coalescer
+	b := NewBuffer(MaxFrame)
+	b.SetData([]byte{1, 2, 3})
+	if c.Start(b, f, s) {
+		t.Fatal("Start took a segment with a wrong TCP checksum")
+	}
+	if b.Len() != 0 || c.Finish() != nil {
+		t.Fatalf("after a refused Start: buffer of %d bytes, Finish not nil", b.Len())
+	}
+}
+
+// sameFlowHeaders tells apart two segments' headers by every byte but
+// the IPv4 total length, id and checksum and the TCP sequence number,
+// flags and checksum, with and without TCP options.
+func TestSameFlowHeaders(t *testing.T) {
+	may := map[int]bool{16: true, 17: true, 18: true, 19: true, 24: true, 25: true,
+		38: true, 39: true, 40: true, 41: true, 47: true, 50: true, 51: true}
+	for _, hdrLen := range []int{54, 66} {
+		h := make([]byte, hdrLen+10)
+		for i := range h {
+			h[i] = byte(i*7 + 1)
+		}
+		for i := range hdrLen {
+			f := bytes.Clone(h)
+			f[i] ^= 0x10
+			if got := sameFlowHeaders(h, f, hdrLen); got != may[i] {
+				t.Errorf("header length %d, byte %d changed: same %v, want %v", hdrLen, i, got, may[i])
+			}
+		}
+		f := bytes.Clone(h)
+		f[hdrLen] ^= 0x10 // payload
+		if !sameFlowHeaders(h, f, hdrLen) {
+			t.Errorf("header length %d: a payload byte counted", hdrLen)
+		}
 	}
 }
 

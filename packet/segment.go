@@ -91,14 +91,15 @@ func Segment(src *Buffer, out []*Buffer) (int, error) {
 		o.Meta.GSO = GSO{DataValid: true}
 		sp := o.Space()
 		copy(sp, f[:sf.hdrLen])
-		copy(sp[sf.hdrLen:], seg)
 		o.SetLen(sf.hdrLen + len(seg))
 		d := o.Data()
 		tcpLen, _, _ := base.fix(d, sf, i, nseg, mss, len(seg))
 		t := d[sf.l4:]
 		t[16], t[17] = 0, 0
 		s := header.ChecksumCombine(base.addrs, uint16(tcpLen))
-		binary.BigEndian.PutUint16(t[16:], ^header.Checksum(t, s))
+		s = header.Checksum(d[sf.l4:sf.hdrLen], s) // an even length: a multiple of 4
+		// The payload is copied and summed in one pass.
+		binary.BigEndian.PutUint16(t[16:], ^header.CopyChecksum(d[sf.hdrLen:], seg, s))
 	}
 	return nseg, nil
 }

@@ -47,13 +47,13 @@ func SegmentTrain(src *Buffer, dst []byte, gap int) (n, stride, length int, err 
 		seg := payload[i*mss : min((i+1)*mss, len(payload))]
 		d := dst[i*stride+gap : i*stride+gap+sf.hdrLen+len(seg)]
 		copy(d, f[:sf.hdrLen])
-		copy(d[sf.hdrLen:], seg)
 		tcpLen, seq, fl := base.fix(d, sf, i, nseg, mss, len(seg))
 		s := header.ChecksumCombine(hsum, uint16(tcpLen))
 		s = header.ChecksumCombine(s, uint16(seq>>16))
 		s = header.ChecksumCombine(s, uint16(seq))
 		s = header.ChecksumCombine(s, uint16(fl))
-		s = header.Checksum(seg, s)
+		// The payload is copied and summed in one pass.
+		s = header.CopyChecksum(d[sf.hdrLen:], seg, s)
 		binary.BigEndian.PutUint16(d[sf.l4+16:], ^s)
 	}
 	return nseg, stride, length, nil

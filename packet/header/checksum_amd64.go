@@ -31,3 +31,21 @@ func sumWide(b []byte) (uint64, []byte) {
 	}
 	return s + c, b
 }
+
+// copySumAVX2 is sumAVX2 over src that also copies src into dst, which is
+// at least as long. Implemented in checksum_amd64.s.
+//
+//go:noescape
+func copySumAVX2(dst, src []byte) uint64
+
+// copySumWide copies the longest prefix of src that copySumAVX2 takes into
+// dst and returns its sum as sumWide does, with what is left of dst and src.
+func copySumWide(dst, src []byte) (uint64, []byte, []byte) {
+	var s, c uint64
+	for len(src) >= 64 {
+		n := min(len(src)&^63, maxAVX2Chunk)
+		s, c = bits.Add64(s, copySumAVX2(dst[:n], src[:n]), c)
+		dst, src = dst[n:], src[n:]
+	}
+	return s + c, dst, src
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/vxlan.sh: two VMs on one VXLAN network, on two nodes joined by a veth
-# underlay: two neutrino nodes (br-tun) vs two Linux kernel VXLAN devices.
+# underlay: two neutrino nodes (br-tun) vs two Linux kernel VXLAN devices,
+# and the same two neutrino nodes on a flat provider network (no tunnel).
 # TCP single stream and 64-byte UDP packet rate, in one run. Needs root.
 set -euo pipefail
 
@@ -15,20 +16,31 @@ MTU 1500) carry VNI 100 between two VMs (namespaces, 10.10.0.11/24 and
 10.10.0.12/24, MTU 1450):
   neutrino  a neutrino node in each underlay namespace (underlay_ip
             192.0.2.1 and 192.0.2.2), the VMs as attach: netns ports
+  flat      the same nodes and VMs, but the network is flat (provider
+            physnet1, each node's uplink its underlay veth, bound with
+            AF_PACKET) with the same MTU 1450: the same path through
+            both nodes without the tunnel, so neutrino/flat is what
+            br-tun's encapsulation costs
   kernel    a Linux VXLAN device in each underlay namespace (id 100, local,
             remote, dstport 4789, dev the veth, offloads as the kernel
             sets them), moved into the VM's namespace
+Each run measures every setup in turn (run 1 of each, then run 2 of
+each...), each brought up afresh, so that a machine whose speed drifts
+weighs on all of them alike.
 and measures for each:
   - TCP: iperf3, one stream vm1 -> vm2, -t DURATION, Gb/s (client's
     end.sum_received)
   - UDP: iperf3 -u -b 0 -l BYTES (default 18: a 60-byte inner frame), kpps
     delivered (server's packets - lost_packets over its seconds)
-  - for neutrino, the CPU time both nodes spent during the TCP test, in
-    seconds per 10 Gb received (steadier than Gb/s on a busy machine)
-then prints medians, each run's values and the ratios neutrino/kernel.
+  - for neutrino and flat, the CPU time both nodes spent during the TCP
+    test, in seconds per 10 Gb received (steadier than Gb/s on a busy
+    machine)
+then prints medians, each run's values and the ratios neutrino/kernel,
+flat/kernel and neutrino/flat.
 
 Options:
-  --only LIST        comma-separated subset of neutrino,kernel (default both)
+  --only LIST        comma-separated subset of neutrino,flat,kernel
+                     (default all three)
   --runs N           repetitions, medians reported (default $RUNS or 1)
   --duration S       seconds per test (default $DURATION or 10)
   --udp-len BYTES    UDP payload (default 18)
@@ -38,7 +50,7 @@ Options:
   --node-cpus N      run each neutrino node with --cpus N (default: the
                      node's default, all CPUs); the header says which
   --cpuprofile PREFIX  run the neutrino nodes with --cpuprofile, writing
-                     PREFIX.n1 and PREFIX.n2 (their whole runs)
+                     PREFIX.SETUP.RUN.n1 and .n2 (each node's whole run)
   --keep DIR         copy iperf3 JSON, counters and logs to DIR
 Environment: DURATION, RUNS (same as the options), NEUTRINO_BIN (use this
   binary instead of building ./cmd/neutrino).
@@ -49,7 +61,7 @@ DURATION=${DURATION:-10}
 RUNS=${RUNS:-1}
 UDP_LEN=18
 VGRO=on
-ONLY="neutrino,kernel"
+ONLY="neutrino,flat,kernel"
 KEEP=""
 PROFILE=""
 NODE_CPUS=""
@@ -90,7 +102,7 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 [[ -z $NODE_CPUS || $NODE_CPUS =~ ^[1-9][0-9]*$ ]] || die "--node-cpus must be a positive integer, got '$NODE_CPUS'"
 [[ -z $PROFILE ]] || PROFILE=$(realpath -m "$PROFILE")
 
-pick "$ONLY" setup neutrino kernel
+pick "$ONLY" setup neutrino flat kernel
 SETUPS=("${PICKED[@]}")
 want() { [[ " ${SETUPS[*]} " == *" $1 "* ]]; }
 
@@ -102,7 +114,7 @@ need ethtool ethtool
 need nsenter util-linux
 need iperf3 iperf3
 GO=""
-if want neutrino && [[ -z ${NEUTRINO_BIN:-} ]]; then
+if { want neutrino || want flat; } && [[ -z ${NEUTRINO_BIN:-} ]]; then
 	need_go
 fi
 need_json
@@ -199,13 +211,13 @@ node_ticks() {
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 declare -A TCP UDP CPU
-measure() { # measure SETUP
-	local setup=$1 r tag v kpps pk lost secs t0 t1 c
-	if ! fg ip netns exec "$VM1" timeout 15 ping -c 3 -i 0.2 -W 2 "$IP2" >"$tmp/$setup.ping" 2>&1; then
-		cat "$tmp/$setup.ping" >&2
+measure() { # measure SETUP RUN: one TCP and one UDP test
+	local setup=$1 r=$2 tag v kpps pk lost secs t0 t1 c
+	if ! fg ip netns exec "$VM1" timeout 15 ping -c 3 -i 0.2 -W 2 "$IP2" >"$tmp/$setup.ping.$r" 2>&1; then
+		cat "$tmp/$setup.ping.$r" >&2
 		die "$setup: $IP1 cannot ping $IP2"
 	fi
-	for ((r = 1; r <= RUNS; r++)); do
+	{
 		tag="$setup.tcp.$r"
 		start_server "$tag"
 		t0=$(node_ticks)
@@ -215,7 +227,7 @@ measure() { # measure SETUP
 		wait_server
 		v=$(json_tcp_gbps "$tmp/$tag.client.json") || die "$setup TCP run $r failed: $(cat "$tmp/$tag.client.err")"
 		TCP[$setup]+="$v "
-		if [[ $setup == neutrino ]]; then
+		if [[ $setup != kernel ]]; then
 			c=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v g="$v" -v d="$DURATION" \
 				'BEGIN {printf "%.3f", (g > 0 ? t / hz / (g * d / 10) : 0)}')
 			CPU[$setup]+="$c "
@@ -235,61 +247,85 @@ measure() { # measure SETUP
 		read -r kpps pk lost secs <<<"$v"
 		UDP[$setup]+="$kpps "
 		log "$setup run $r/$RUNS: UDP $kpps kpps delivered ($pk sent, $lost lost, ${secs}s)"
-	done
+	}
 }
 
-run_neutrino() {
-	local bin=${NEUTRINO_BIN:-}
-	if [[ -z $bin ]]; then
-		log "neutrino: building ./cmd/neutrino"
-		fg sh -c 'cd "$1" && CGO_ENABLED=0 exec timeout 600 "$3" build -o "$2" ./cmd/neutrino' \
-			sh "$REPO" "$tmp/neutrino" "$GO" || die "neutrino: go build ./cmd/neutrino failed"
-		bin="$tmp/neutrino"
+BIN=${NEUTRINO_BIN:-}
+build_neutrino() { # into BIN, once
+	[[ -z $BIN ]] || return 0
+	log "neutrino: building ./cmd/neutrino"
+	fg sh -c 'cd "$1" && CGO_ENABLED=0 exec timeout 600 "$3" build -o "$2" ./cmd/neutrino' \
+		sh "$REPO" "$tmp/neutrino" "$GO" || die "neutrino: go build ./cmd/neutrino failed"
+	BIN="$tmp/neutrino"
+}
+
+# topology KIND: the two-node topology, its network vxlan or flat.
+topology() {
+	local net
+	if [[ $1 == vxlan ]]; then
+		net="type: vxlan
+    segment: 100"
+	else
+		net="type: flat
+    physical: physnet1
+    mtu: 1450"
 	fi
-	underlay
-	# neutrino creates the VM namespaces (attach: netns) and deletes them
-	# when it stops; cleanup deletes them too if it does not.
-	NETNS+=("$VM1" "$VM2")
-	cat >"$tmp/topology.yaml" <<EOF
+	cat <<EOF
 version: 1
 nodes:
   - {name: n1, underlay_ip: 192.0.2.1}
   - {name: n2, underlay_ip: 192.0.2.2}
+uplinks:
+  - {name: physnet1, node: n1, interface: vxb-a}
+  - {name: physnet1, node: n2, interface: vxb-b}
 networks:
   - name: demo
-    type: vxlan
-    segment: 100
+    $net
     subnets: [{name: demo-subnet, cidr: 10.10.0.0/24, enable_dhcp: false}]
 ports:
   - {name: vm1, node: n1, network: demo, attach: netns, netns: $VM1, mac: "fa:16:3e:00:10:01", fixed_ips: [$IP1]}
   - {name: vm2, node: n2, network: demo, attach: netns, netns: $VM2, mac: "fa:16:3e:00:10:02", fixed_ips: [$IP2]}
 EOF
-	local n pids=() flags=()
+}
+
+up_neutrino() { # up_neutrino SETUP RUN: the two nodes, the VMs' namespaces up
+	local setup=$1 r=$2 kind=vxlan n pids=() flags=()
+	[[ $setup == flat ]] && kind=flat
+	underlay
+	# neutrino creates the VM namespaces (attach: netns) and deletes them
+	# when it stops; cleanup deletes them too if it does not.
+	NETNS+=("$VM1" "$VM2")
+	topology "$kind" >"$tmp/$setup.yaml"
 	for n in 1 2; do
 		local ns=$U1
 		((n == 2)) && ns=$U2
 		flags=()
-		[[ -z $PROFILE ]] || flags=(--cpuprofile "$PROFILE.n$n")
+		[[ -z $PROFILE ]] || flags=(--cpuprofile "$PROFILE.$setup.$r.n$n")
 		[[ -z $NODE_CPUS ]] || flags+=(--cpus "$NODE_CPUS")
+		rm -rf "$tmp/state$n"
 		# nsenter, not ip netns exec: the namespaces neutrino creates for
 		# the VMs must be mounted where this shell sees them.
-		nsenter --net="/run/netns/$ns" timeout $((RUNS * (2 * DURATION + 60) + 120)) "$bin" run \
-			--socket "$tmp/n$n.sock" --state-dir "$tmp/state$n" --node "n$n" "${flags[@]}" "$tmp/topology.yaml" \
-			>"$tmp/n$n.log" 2>&1 &
+		nsenter --net="/run/netns/$ns" timeout $((2 * DURATION + 120)) "$BIN" run \
+			--socket "$tmp/n$n.sock" --state-dir "$tmp/state$n" --node "n$n" "${flags[@]}" "$tmp/$setup.yaml" \
+			>"$tmp/$setup.$r.n$n.log" 2>&1 &
 		pids+=("$!")
 		PIDS+=("$!")
 	done
 	NODE_PIDS=("${pids[@]}")
 	waitfor 20 "the VM namespaces" sh -c "ip -n $VM1 addr show | grep -q $IP1 && ip -n $VM2 addr show | grep -q $IP2"
-	measure neutrino
+}
+
+down_neutrino() { # down_neutrino SETUP RUN: counters kept, nodes stopped
+	local n
 	for n in 1 2; do
-		timeout 10 "$bin" show --socket "$tmp/n$n.sock" counters >"$tmp/n$n.counters" 2>&1 || true
+		timeout 10 "$BIN" show --socket "$tmp/n$n.sock" counters >"$tmp/$1.$2.n$n.counters" 2>&1 || true
 	done
-	for n in "${pids[@]}"; do stoppid "$n"; done
+	for n in "${NODE_PIDS[@]}"; do stoppid "$n"; done
+	NODE_PIDS=()
 	delns "$VM1" "$VM2" "$U1" "$U2"
 }
 
-run_kernel() {
+up_kernel() {
 	underlay
 	addns "$VM1"
 	addns "$VM2"
@@ -305,22 +341,39 @@ run_kernel() {
 		timeout 10 ip -n "$vm" link set vx100 address "fa:16:3e:00:10:0$i" mtu 1450 up
 		timeout 10 ip -n "$vm" addr add "$ip/24" dev vx100
 	done
-	measure kernel
-	delns "$VM1" "$VM2" "$U1" "$U2"
 }
 
-want neutrino && run_neutrino
-want kernel && run_kernel
+down_kernel() { delns "$VM1" "$VM2" "$U1" "$U2"; }
+
+if want neutrino || want flat; then build_neutrino; fi
+for ((r = 1; r <= RUNS; r++)); do
+	for s in "${SETUPS[@]}"; do
+		if [[ $s == kernel ]]; then
+			up_kernel
+			measure kernel "$r"
+			down_kernel
+		else
+			up_neutrino "$s" "$r"
+			measure "$s" "$r"
+			down_neutrino "$s" "$r"
+		fi
+	done
+done
 
 echo "neutrino VXLAN benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ), host $(uname -r), $(nproc) CPUs, ${RUNS} run(s), veth GRO $VGRO, node CPUs ${NODE_CPUS:-all}"
 printf '%-10s %10s %12s   %s\n' setup "TCP Gb/s" "UDP kpps" "runs (TCP; UDP)"
 for s in "${SETUPS[@]}"; do
 	printf '%-10s %10s %12s   %s; %s\n' "$s" "$(med "${TCP[$s]}")" "$(med "${UDP[$s]}")" "${TCP[$s]}" "${UDP[$s]}"
 done
-if want neutrino; then
-	echo "neutrino nodes' CPU during TCP: $(med "${CPU[neutrino]}") s per 10 Gb (runs: ${CPU[neutrino]})"
-fi
-if want neutrino && want kernel; then
-	awk -v a="$(med "${TCP[neutrino]}")" -v b="$(med "${TCP[kernel]}")" -v c="$(med "${UDP[neutrino]}")" -v d="$(med "${UDP[kernel]}")" \
-		'BEGIN {printf "neutrino/kernel: TCP %.2f, UDP %.2f\n", (b > 0 ? a / b : 0), (d > 0 ? c / d : 0)}'
-fi
+for s in neutrino flat; do
+	want "$s" || continue
+	echo "$s nodes' CPU during TCP: $(med "${CPU[$s]}") s per 10 Gb (runs: ${CPU[$s]})"
+done
+ratio() { # ratio A B: A/B of the TCP and UDP medians
+	want "$1" && want "$2" || return 0
+	awk -v n="$1/$2" -v a="$(med "${TCP[$1]}")" -v b="$(med "${TCP[$2]}")" -v c="$(med "${UDP[$1]}")" -v d="$(med "${UDP[$2]}")" \
+		'BEGIN {printf "%s: TCP %.2f, UDP %.2f\n", n, (b > 0 ? a / b : 0), (d > 0 ? c / d : 0)}'
+}
+ratio neutrino kernel
+ratio flat kernel
+ratio neutrino flat

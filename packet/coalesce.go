@@ -18,8 +18,10 @@ import (
 //     not a fragment, with a valid header checksum and a total length
 //     that ends exactly at the frame's end; TCP with flags ACK or ACK|PSH
 //     only, no reserved bits, some payload and a valid checksum (the
-//     super-frame's partial checksum would hide a bad one). The payload
-//     is summed as it is copied into the super-frame, in one pass.
+//     super-frame's partial checksum would hide a bad one), or one left
+//     partial by its sender's offload (see LeftPartial), taken on trust
+//     as the kernel takes it. The payload is summed as it is copied into
+//     the super-frame, in one pass.
 //   - A segment follows the previous one when the Ethernet header, the
 //     IPv4 TOS, DF, TTL and addresses, the ports, ACK number, window,
 //     urgent pointer, data offset and options (timestamps included) are
@@ -42,6 +44,9 @@ type TCPSegment struct {
 	// header (its checksum field included): with the payload's, 0xffff
 	// for a right checksum.
 	hsum uint16
+	// partial: the checksum field holds the pseudo-header sum, as a
+	// sender's checksum offload leaves it.
+	partial bool
 }
 
 const (
@@ -80,6 +85,7 @@ func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 	}
 	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(f[26:30]), [4]byte(f[30:34]), uint16(len(t)))
 	s.hsum = header.Checksum(t[:doff], ps) // doff is a multiple of 4: an even length
+	s.partial = binary.BigEndian.Uint16(t[16:18]) == ps
 	s.HdrLen = groL4 + doff
 	s.Payload = len(f) - s.HdrLen
 	s.Seq = binary.BigEndian.Uint32(t[4:8])
@@ -98,14 +104,23 @@ type Coalescer struct {
 	next    uint32 // sequence number the next segment must have
 	id      uint16 // IPv4 id of the last segment
 	fixedID bool   // the ids do not increase (DF packets)
+	partial bool   // the first segment's checksum was left partial
 	closed  bool   // the last segment was short or had PSH
 	flags   uint8  // flags of the last segment
 	limit   int    // largest frame
+	mtu     int    // see SetMTU; kept across Start
 }
+
+// SetMTU makes Finish treat a frame whose IPv4 datagram is longer than mtu
+// bytes as a super-frame of segments that fit mtu: a sender's TSO frame
+// handed over whole, as a kernel VXLAN device over a veth does (the veth
+// keeps the UDP tunnel GSO frame whole, and a UDP socket takes it as one
+// datagram). 0, the zero value's, leaves every frame's size alone.
+func (c *Coalescer) SetMTU(mtu int) { c.mtu = mtu }
 
 // Start puts the frame f, a segment ParseTCPSegment accepted as s, into b
 // (reset first, Meta cleared). It reports false, leaving b empty, when b
-// is too small for it or its TCP checksum is wrong.
+// is too small for it or its TCP checksum is wrong (not left partial).
 func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 	b.Reset()
 	if len(f) > b.Cap() || len(f) < s.HdrLen {
@@ -114,13 +129,13 @@ func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 	}
 	sp := b.Space()
 	copy(sp, f[:s.HdrLen])
-	if header.CopyChecksum(sp[s.HdrLen:], f[s.HdrLen:], s.hsum) != 0xffff {
+	if header.CopyChecksum(sp[s.HdrLen:], f[s.HdrLen:], s.hsum) != 0xffff && !s.partial {
 		c.b = nil
 		return false
 	}
 	b.SetLen(len(f))
 	*c = Coalescer{b: b, head: s, n: 1, next: s.Seq + uint32(s.Payload), id: s.ID, flags: s.Flags,
-		limit: min(b.Cap(), header.EthernetLen+maxIPv4Len)}
+		limit: min(b.Cap(), header.EthernetLen+maxIPv4Len), partial: s.partial, mtu: c.mtu}
 	c.closed = s.Flags&tcpPSH != 0
 	return true
 }
@@ -129,8 +144,8 @@ func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 func (c *Coalescer) Segments() int { return c.n }
 
 // Append adds the payload of frame f, a segment ParseTCPSegment accepted
-// as s, if it follows the super-frame and its TCP checksum is right, and
-// reports whether it did.
+// as s, if it follows the super-frame and its TCP checksum is right (or
+// left partial), and reports whether it did.
 func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	if c.b == nil || c.closed || s.HdrLen != c.head.HdrLen || s.Payload > c.head.Payload ||
 		s.Seq != c.next || c.b.Len()+s.Payload > c.limit {
@@ -157,7 +172,7 @@ func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	// Linux lets the last segment carry PSH: the head has none here (or
 	// it would be closed), nor have those in between.
 	l := c.b.Len()
-	if header.CopyChecksum(c.b.Space()[l:], f[s.HdrLen:], s.hsum) != 0xffff {
+	if header.CopyChecksum(c.b.Space()[l:], f[s.HdrLen:], s.hsum) != 0xffff && !s.partial {
 		return false // copied past the frame's end, which stays where it was
 	}
 	c.b.SetLen(l + s.Payload)
@@ -202,20 +217,29 @@ func sameFlowHeaders(h, f []byte, hdrLen int) bool {
 }
 
 // Finish completes the frame: a single segment is left as it came, with
-// Meta.GSO.DataValid (its checksums were verified); several become a
-// super-frame whose IPv4 total length and header checksum are rewritten,
-// whose TCP flags are the last segment's, whose TCP checksum field holds
-// the pseudo-header sum, and whose Meta.GSO says GSOTCPv4 with the first
-// segment's payload as MSS and a partial checksum (as a virtio-net header
-// describes a TSO frame). It returns the buffer.
+// Meta.GSO.DataValid (its checksums were verified) or, if its checksum
+// was left partial, NeedsCsum with the TCP checksum's place; several (or
+// one longer than SetMTU's mtu) become a super-frame whose IPv4 total
+// length and header checksum are rewritten, whose TCP flags are the last
+// segment's, whose TCP checksum field holds the pseudo-header sum, and
+// whose Meta.GSO says GSOTCPv4 with the first segment's payload as MSS
+// (at most what the mtu leaves) and a partial checksum (as a virtio-net
+// header describes a TSO frame). It returns the buffer.
 func (c *Coalescer) Finish() *Buffer {
 	b := c.b
 	c.b = nil
 	if b == nil {
 		return nil
 	}
-	if c.n == 1 {
+	mss := c.head.Payload
+	if m := c.mtu - (c.head.HdrLen - header.EthernetLen); c.mtu > 0 && m > 0 && mss > m {
+		mss = m
+	}
+	if c.n == 1 && mss == c.head.Payload {
 		b.Meta.GSO = GSO{DataValid: true}
+		if c.partial {
+			b.Meta.GSO = GSO{NeedsCsum: true, CsumStart: groL4, CsumOffset: 16}
+		}
 		return b
 	}
 	d := b.Data()
@@ -231,7 +255,7 @@ func (c *Coalescer) Finish() *Buffer {
 		Type:       GSOTCPv4,
 		NeedsCsum:  true,
 		HdrLen:     uint16(c.head.HdrLen),
-		Size:       uint16(c.head.Payload),
+		Size:       uint16(mss),
 		CsumStart:  groL4,
 		CsumOffset: 16,
 	}

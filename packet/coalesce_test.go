@@ -290,3 +290,118 @@ func TestCoalesceAllocs(t *testing.T) {
 		t.Errorf("%v allocations per super-frame", a)
 	}
 }
+
+// Segments whose checksums their sender left partial (checksum offload
+// over a veth) are coalesced as right ones are, taken on trust; a lone one
+// comes out marked NeedsCsum, and finishing it gives the right segment.
+func TestCoalescePartial(t *testing.T) {
+	segs := segmentsOf(t, superFrameSpec{payload: 1398 * 4}, 1398) // PSH on the last
+	partial := make([][]byte, len(segs))
+	for i, s := range segs {
+		partial[i] = offload(s, 50)
+	}
+	out, counts := coalesce(t, partial)
+	if len(out) != 1 || counts[0] != len(segs) {
+		t.Fatalf("%d partial segments became frames of %v, want one of all", len(segs), counts)
+	}
+	again := newBuffers(64, 2048)
+	k, err := Segment(out[0], again)
+	if err != nil || k != len(segs) {
+		t.Fatalf("Segment: %d, %v", k, err)
+	}
+	for i := range k {
+		if !bytes.Equal(again[i].Data(), segs[i]) {
+			t.Fatalf("segment %d cut again:\n got  %x\n want %x", i, head(again[i].Data()), head(segs[i]))
+		}
+	}
+
+	// One partial segment alone, then a right one after a gap.
+	out, counts = coalesce(t, [][]byte{partial[0], segs[2]})
+	if !equalInts(counts, []int{1, 1}) {
+		t.Fatalf("frames hold %v segments, want [1 1]", counts)
+	}
+	g := out[0].Meta.GSO
+	if g.IsGSO() || !g.NeedsCsum || g.DataValid || g.CsumStart != 34 || g.CsumOffset != 16 {
+		t.Fatalf("a lone partial segment: GSO %+v, want NeedsCsum at 34+16", g)
+	}
+	if err := CompleteChecksum(out[0]); err != nil || !bytes.Equal(out[0].Data(), segs[0]) {
+		t.Fatalf("finished (%v):\n got  %x\n want %x", err, head(out[0].Data()), head(segs[0]))
+	}
+	if g := out[1].Meta.GSO; !g.DataValid || g.NeedsCsum {
+		t.Fatalf("a lone right segment: GSO %+v, want DataValid", g)
+	}
+}
+
+// With SetMTU, a TCP frame longer than the MTU (a sender's TSO frame that
+// arrived whole) comes out as a super-frame of segments that fit the MTU,
+// alone or with the like frames that follow it; without, as it came.
+func TestCoalesceOversized(t *testing.T) {
+	const mtu = 1450
+	// Two TSO frames of 5 segments' payload each, as a sender hands them
+	// on whole.
+	frame, _ := buildSuperFrame(t, superFrameSpec{payload: 1398 * 10})
+	big := newBuffers(2, 16384)
+	if k, err := Segment(superBuffer(frame, false, 1398*5), big); err != nil || k != 2 {
+		t.Fatalf("Segment: %d, %v", k, err)
+	}
+	whole := [][]byte{bytes.Clone(big[0].Data()), bytes.Clone(big[1].Data())}
+	partial := [][]byte{offload(whole[0], 50), offload(whole[1], 50)}
+	for _, tc := range []struct {
+		name   string
+		frames [][]byte
+		mtu    int
+		counts []int
+		size   uint16 // GSO size of the first frame out, 0 for none
+	}{
+		{"one, right checksum", whole[:1], mtu, []int{1}, 1398},
+		{"one, left partial", partial[:1], mtu, []int{1}, 1398},
+		{"two in sequence", partial, mtu, []int{2}, 1398},
+		{"no MTU set", whole[:1], 0, []int{1}, 0},
+		{"within the MTU", whole[:1], 1500 * 5, []int{1}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Coalescer
+			c.SetMTU(tc.mtu)
+			var out []*Buffer
+			var counts []int
+			for i := 0; i < len(tc.frames); {
+				b := NewBuffer(MaxFrame)
+				s, ok := ParseTCPSegment(tc.frames[i])
+				if !ok || !c.Start(b, tc.frames[i], s) {
+					t.Fatalf("frame %d not taken", i)
+				}
+				for i++; i < len(tc.frames); i++ {
+					s, ok := ParseTCPSegment(tc.frames[i])
+					if !ok || !c.Append(tc.frames[i], s) {
+						break
+					}
+				}
+				counts = append(counts, c.Segments())
+				out = append(out, c.Finish())
+			}
+			if !equalInts(counts, tc.counts) {
+				t.Fatalf("frames hold %v, want %v", counts, tc.counts)
+			}
+			g := out[0].Meta.GSO
+			if g.Size != tc.size || (tc.size != 0) != g.IsGSO() {
+				t.Fatalf("GSO %+v, want size %d", g, tc.size)
+			}
+			if tc.size == 0 {
+				return
+			}
+			// Cut at that size, it gives segments that fit the MTU
+			// with right checksums (gopacket checks them).
+			segs := newBuffers(64, 2048)
+			k, err := Segment(out[0], segs)
+			if err != nil || k != 5*counts[0] {
+				t.Fatalf("Segment: %d, %v", k, err)
+			}
+			for _, s := range segs[:k] {
+				if s.Len()-14 > tc.mtu {
+					t.Fatalf("a segment of %d bytes of L3 over MTU %d", s.Len()-14, tc.mtu)
+				}
+				checkSegment(t, s.Data(), true)
+			}
+		})
+	}
+}

@@ -604,3 +604,83 @@ func BenchmarkEncapDecapTCP(b *testing.B) {
 		}
 	}
 }
+
+// partialOf returns f with its L4 checksum (field at fieldAt) left
+// partial, as a kernel VXLAN device sends it over a veth: the field holds
+// the pseudo-header sum.
+func partialOf(f []byte, fieldAt int) []byte {
+	f = bytes.Clone(f)
+	l4 := int(binary.BigEndian.Uint16(f[16:18])) - 20
+	binary.BigEndian.PutUint16(f[fieldAt:], header.PseudoHeaderChecksum(f[23], [4]byte(f[26:30]), [4]byte(f[30:34]), uint16(l4)))
+	return f
+}
+
+// Frames whose checksums the sender left to its NIC (a kernel VXLAN device
+// over a veth) come out partial, as a TAP would hand them over, instead
+// of being taken for corrupt: TCP segments coalesced, a lone segment or a
+// UDP datagram marked NeedsCsum, and counted. Finished, they are the
+// frames the sender meant.
+func TestReadPartial(t *testing.T) {
+	r := &recorder{}
+	e := New("b", r, []netip.Addr{addrA}, 0, 1450)
+	var segs, right [][]byte
+	for i := range 3 {
+		f := tcpFrame(t, 1, 1000+uint32(i)*1000, uint16(i+1), 1000, i == 2)
+		right = append(right, f)
+		segs = append(segs, partialOf(f, 50))
+	}
+	lone := tcpFrame(t, 2, 9000, 9, 500, true)
+	u := udpFrame(t, 1)
+	for _, f := range append(segs, partialOf(lone, 50), partialOf(u, 40), u) {
+		r.push(addrA, vx(100, f), 0)
+	}
+	out := readAll(t, e, 64)
+	if len(out) != 4 {
+		t.Fatalf("%d frames, want a super-frame, the lone segment and two datagrams", len(out))
+	}
+	if g := out[0].Meta.GSO; g.Type != packet.GSOTCPv4 || !g.NeedsCsum {
+		t.Fatalf("the partial segments: GSO %+v, want a super-frame", g)
+	}
+	got := segmentsOf(t, out[0])
+	for i := range right {
+		if !bytes.Equal(got[i], right[i]) {
+			t.Fatalf("segment %d cut again differs from what was meant", i)
+		}
+	}
+	for i, want := range [][]byte{lone, u} {
+		b := out[1+i]
+		if g := b.Meta.GSO; g.IsGSO() || !g.NeedsCsum || g.CsumStart != 34 {
+			t.Fatalf("frame %d: GSO %+v, want a partial checksum from offset 34", 1+i, g)
+		}
+		if err := packet.CompleteChecksum(b); err != nil || !bytes.Equal(b.Data(), want) {
+			t.Fatalf("frame %d finished (%v) differs from what was meant", 1+i, err)
+		}
+	}
+	if g := out[3].Meta.GSO; g.NeedsCsum || g.IsGSO() {
+		t.Fatalf("a datagram with a right checksum: GSO %+v, want none", g)
+	}
+	if c := e.LinkCounters()["vxlan_rx_csum_partial"]; c != 2 {
+		t.Fatalf("vxlan_rx_csum_partial %d, want 2", c)
+	}
+}
+
+// A kernel VXLAN device over a veth hands a TSO frame to the socket whole,
+// one datagram of many segments' payload with its checksum partial: it
+// comes out a super-frame of segments that fit the MTU.
+func TestReadWholeTSOFrame(t *testing.T) {
+	r := &recorder{}
+	e := New("b", r, []netip.Addr{addrA}, 0, 1450)
+	f := tcpFrame(t, 1, 1000, 1, 1398*5, true)
+	r.push(addrA, vx(100, partialOf(f, 50)), 0)
+	out := readAll(t, e, 8)
+	if len(out) != 1 {
+		t.Fatalf("%d frames, want 1", len(out))
+	}
+	g := out[0].Meta.GSO
+	if g.Type != packet.GSOTCPv4 || g.Size != 1398 || !g.NeedsCsum {
+		t.Fatalf("GSO %+v, want a TCPv4 super-frame of 1398-byte segments", g)
+	}
+	if got := segmentsOf(t, out[0]); len(got) != 5 {
+		t.Fatalf("%d segments, want 5", len(got))
+	}
+}

@@ -288,7 +288,15 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 	if start, off, ok := packet.LeftPartial(inner); ok {
 		// Sent with its checksum offloaded and never finished (a kernel
 		// VXLAN device over a veth): partial, as a TAP would say.
-		out.Meta.GSO = packet.GSO{NeedsCsum: true, CsumStart: uint16(start), CsumOffset: uint16(off)}
+		g := packet.GSO{NeedsCsum: true, CsumStart: uint16(start), CsumOffset: uint16(off)}
+		if hdr := start + int(inner[start+12]>>4)*4; off == 16 && len(inner)-header.EthernetLen > e.mtu && hdr < len(inner) {
+			// A whole TSO frame the coalescer does not take (one with
+			// FIN, say): a super-frame of segments that fit the MTU.
+			if mss := e.mtu - (hdr - header.EthernetLen); mss > 0 {
+				g.Type, g.HdrLen, g.Size = packet.GSOTCPv4, uint16(hdr), uint16(mss)
+			}
+		}
+		out.Meta.GSO = g
 		r.partial++
 	}
 	return true

@@ -684,3 +684,32 @@ func TestReadWholeTSOFrame(t *testing.T) {
 		t.Fatalf("%d segments, want 5", len(got))
 	}
 }
+
+// A whole TSO frame the coalescer does not take (the last of a transfer,
+// with FIN) also comes out a super-frame of segments that fit the MTU,
+// FIN on the last one only.
+func TestReadWholeTSOFrameFIN(t *testing.T) {
+	r := &recorder{}
+	e := New("b", r, []netip.Addr{addrA}, 0, 1450)
+	f := tcpFrame(t, 1, 1000, 1, 1398*5, true)
+	f[47] |= 0x01 // FIN
+	fixTCP(f)
+	r.push(addrA, vx(100, partialOf(f, 50)), 0)
+	out := readAll(t, e, 8)
+	if len(out) != 1 {
+		t.Fatalf("%d frames, want 1", len(out))
+	}
+	g := out[0].Meta.GSO
+	if g.Type != packet.GSOTCPv4 || g.Size != 1398 || !g.NeedsCsum || g.CsumStart != 34 || g.CsumOffset != 16 {
+		t.Fatalf("GSO %+v, want a TCPv4 super-frame of 1398-byte segments", g)
+	}
+	segs := segmentsOf(t, out[0])
+	if len(segs) != 5 {
+		t.Fatalf("%d segments, want 5", len(segs))
+	}
+	for i, s := range segs {
+		if fin := s[47]&0x01 != 0; fin != (i == 4) {
+			t.Fatalf("segment %d: FIN %v", i, fin)
+		}
+	}
+}

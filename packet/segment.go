@@ -148,6 +148,9 @@ type segBase struct {
 	tcpHdr int
 	id0    uint16
 	addrs  uint16
+	// ipFixed is the sum of the IPv4 header's words but its total length,
+	// id and checksum, which each segment's header adds to it.
+	ipFixed uint32
 }
 
 func baseOf(f []byte, sf superFrame) segBase {
@@ -157,6 +160,12 @@ func baseOf(f []byte, sf superFrame) segBase {
 	} else {
 		b.id0 = binary.BigEndian.Uint16(f[sf.l3+4:])
 		b.addrs = header.Checksum(f[sf.l3+12:sf.l3+20], uint16(header.ProtoTCP))
+		ip := f[sf.l3:sf.l4]
+		for w := 0; w+1 < len(ip); w += 2 {
+			if w != 2 && w != 4 && w != 10 {
+				b.ipFixed += uint32(binary.BigEndian.Uint16(ip[w:]))
+			}
+		}
 	}
 	return b
 }
@@ -172,10 +181,15 @@ func (b *segBase) fix(d []byte, sf superFrame, i, nseg, mss, segLen int) (tcpLen
 		binary.BigEndian.PutUint16(d[sf.l3+4:], uint16(tcpLen))
 	} else {
 		ip := d[sf.l3:sf.l4]
-		binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)+tcpLen))
-		binary.BigEndian.PutUint16(ip[4:], b.id0+uint16(i))
-		ip[10], ip[11] = 0, 0
-		binary.BigEndian.PutUint16(ip[10:], ^header.Checksum(ip, 0))
+		total, id := uint16(len(ip)+tcpLen), b.id0+uint16(i)
+		binary.BigEndian.PutUint16(ip[2:], total)
+		binary.BigEndian.PutUint16(ip[4:], id)
+		// The header's sum is the fixed words' and these two: no pass
+		// over the header per segment.
+		sum := b.ipFixed + uint32(total) + uint32(id)
+		sum = sum&0xffff + sum>>16
+		sum = sum&0xffff + sum>>16
+		binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
 	}
 	t := d[sf.l4:]
 	seq = b.seq0 + uint32(i*mss)

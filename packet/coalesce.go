@@ -84,7 +84,7 @@ func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 		return s, false
 	}
 	ps := header.PseudoHeaderChecksum(header.ProtoTCP, [4]byte(f[26:30]), [4]byte(f[30:34]), uint16(len(t)))
-	s.hsum = header.Checksum(t[:doff], ps) // doff is a multiple of 4: an even length
+	s.hsum = sum32(t[:doff], ps)
 	s.partial = binary.BigEndian.Uint16(t[16:18]) == ps
 	s.HdrLen = groL4 + doff
 	s.Payload = len(f) - s.HdrLen
@@ -92,6 +92,21 @@ func ParseTCPSegment(f []byte) (TCPSegment, bool) {
 	s.ID = binary.BigEndian.Uint16(f[18:20])
 	s.Flags = t[13]
 	return s, true
+}
+
+// sum32 returns the ones' complement sum of b, whose length is a multiple
+// of 4 (a TCP header), added to initial: Checksum without its loops, for
+// the header of every segment coalesced.
+func sum32(b []byte, initial uint16) uint16 {
+	s := uint64(initial)
+	for ; len(b) >= 4; b = b[4:] {
+		s += uint64(binary.BigEndian.Uint32(b))
+	}
+	s = s&0xffffffff + s>>32
+	s = s&0xffff + s>>16
+	s = s&0xffff + s>>16
+	s = s&0xffff + s>>16
+	return uint16(s)
 }
 
 // Coalescer builds one super-frame at a time in a Buffer: Start with a

@@ -405,3 +405,22 @@ func TestCoalesceOversized(t *testing.T) {
 		})
 	}
 }
+
+// sum32 is Checksum for lengths that are multiples of 4.
+func TestSum32(t *testing.T) {
+	b := make([]byte, 60)
+	for i := range b {
+		b[i] = byte(i*37 + 11)
+	}
+	ones := bytes.Repeat([]byte{0xff}, 60)
+	for n := 0; n <= 60; n += 4 {
+		for _, init := range []uint16{0, 1, 0x8000, 0xfffe, 0xffff} {
+			if got, want := sum32(b[:n], init), header.Checksum(b[:n], init); got != want {
+				t.Fatalf("len %d initial %#x: sum32 %#04x, Checksum %#04x", n, init, got, want)
+			}
+			if got, want := sum32(ones[:n], init), header.Checksum(ones[:n], init); got != want {
+				t.Fatalf("0xff * %d initial %#x: sum32 %#04x, Checksum %#04x", n, init, got, want)
+			}
+		}
+	}
+}

@@ -139,39 +139,29 @@ func TestTunnelKernelVXLAN(t *testing.T) {
 // namespace's ip netns exec) to a server at addr in port of node n.
 func (l *tunnelLab) tcpFrom(n *netnsNode, port, addr string, client []string) {
 	l.t.Helper()
-	netnstest.RequireTool(l.t, "iperf3")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	srv := exec.CommandContext(ctx, "ip", "netns", "exec", l.netns[port], "iperf3", "-s", "-1", "--forceflush", "-B", addr)
-	var out bytes.Buffer
-	srv.Stdout, srv.Stderr = &out, &out
-	if err := srv.Start(); err != nil {
-		l.t.Fatal(err)
-	}
-	defer func() {
-		cancel()
-		_ = srv.Wait()
-	}()
-	var tries []string
-	for try := 0; try < 20; try++ {
-		cctx, ccancel := context.WithTimeout(ctx, 20*time.Second)
-		res, err := exec.CommandContext(cctx, client[0], append(client[1:], "iperf3", "-c", addr, "-n", "4M", "--connect-timeout", "2000")...).CombinedOutput()
-		ccancel()
-		if err == nil {
-			return
-		}
-		tries = append(tries, string(res))
-		if !strings.Contains(string(res), "refused") {
-			break // the server was there: it failed
-		}
-		time.Sleep(100 * time.Millisecond) // the server may not listen yet
-	}
-	l.t.Fatalf("iperf3 to %s in %s: %s\nserver:\n%s\nnode:\n%s", addr, port, strings.Join(tries, "\n"), out.String(), n.Output())
+	l.iperf(n, []string{"ip", "netns", "exec", l.netns[port]}, addr, func(args ...string) (string, bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, client[0], append(client[1:], args...)...).CombinedOutput()
+		return string(out), err == nil
+	})
 }
 
 // tcp sends 4 MB with iperf3 from port of node n to a server at addr
 // run with the command prefix server (a namespace's ip netns exec).
 func (l *tunnelLab) tcp(n *netnsNode, port string, server []string, addr string) {
+	l.t.Helper()
+	l.iperf(n, server, addr, func(args ...string) (string, bool) {
+		r := l.exec(n, port, args...)
+		return r.stdout + r.stderr, r.code == 0
+	})
+}
+
+// iperf runs an iperf3 server at addr with the command prefix server and
+// has client (which runs the command it is given and returns its output
+// and whether it succeeded) send it 4 MB, again while the server does not
+// listen yet. It fails the test, with node n's log, if the client fails.
+func (l *tunnelLab) iperf(n *netnsNode, server []string, addr string, client func(args ...string) (string, bool)) {
 	l.t.Helper()
 	netnstest.RequireTool(l.t, "iperf3")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -186,19 +176,19 @@ func (l *tunnelLab) tcp(n *netnsNode, port string, server []string, addr string)
 		cancel()
 		_ = srv.Wait()
 	}()
-	var r execResult
 	var tries []string
 	for try := 0; try < 20; try++ {
-		if r = l.exec(n, port, "iperf3", "-c", addr, "-n", "4M", "--connect-timeout", "2000"); r.code == 0 {
+		res, ok := client("iperf3", "-c", addr, "-n", "4M", "--connect-timeout", "2000")
+		if ok {
 			return
 		}
-		tries = append(tries, r.stdout+r.stderr)
-		if !strings.Contains(r.stdout+r.stderr, "refused") {
+		tries = append(tries, res)
+		if !strings.Contains(res, "refused") {
 			break // the server was there: it failed
 		}
 		time.Sleep(100 * time.Millisecond) // the server may not listen yet
 	}
-	l.t.Fatalf("iperf3 to %s: exit %d\n%s\nserver:\n%s\nnode:\n%s", addr, r.code, strings.Join(tries, "\n"), out.String(), n.Output())
+	l.t.Fatalf("iperf3 to %s: %s\nserver:\n%s\nnode:\n%s", addr, strings.Join(tries, "\n"), out.String(), n.Output())
 }
 
 // showJSON runs neutrino show --json ARGS against the node's socket and

@@ -21,12 +21,13 @@ import (
 // partial then is harmless, finishing it gives the same field.
 
 // LeftPartial reports whether the Ethernet frame f, untagged IPv4 (no
-// fragment, no Ethernet padding after the datagram) carrying TCP or UDP
-// (its length field the datagram's rest), has in its L4 checksum field exactly the
-// pseudo-header sum, as a sender's checksum offload leaves it; if so it
-// returns where the checksum starts (the L4 header) and the field's offset
-// from there, as a virtio-net header describes a partial checksum. A UDP
-// checksum of zero ("none") is not partial.
+// fragment, no Ethernet padding after the datagram) carrying a whole TCP
+// header or a UDP datagram (its length field the datagram's rest), has
+// in its L4 checksum field exactly the pseudo-header sum, as a sender's
+// checksum offload leaves it; if so it returns where the checksum starts
+// (the L4 header) and the field's offset from there, as a virtio-net
+// header describes a partial checksum. A UDP checksum of zero ("none") is
+// not partial.
 func LeftPartial(f []byte) (start, offset int, ok bool) {
 	const l3 = header.EthernetLen
 	if len(f) < l3+header.IPv4MinLen || binary.BigEndian.Uint16(f[12:14]) != header.EtherTypeIPv4 ||

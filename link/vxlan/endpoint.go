@@ -289,10 +289,12 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 		// Sent with its checksum offloaded and never finished (a kernel
 		// VXLAN device over a veth): partial, as a TAP would say.
 		g := packet.GSO{NeedsCsum: true, CsumStart: uint16(start), CsumOffset: uint16(off)}
-		if hdr := start + int(inner[start+12]>>4)*4; off == 16 && len(inner)-header.EthernetLen > e.mtu && hdr < len(inner) {
+		if off == 16 && len(inner)-header.EthernetLen > e.mtu {
 			// A whole TSO frame the coalescer does not take (one with
 			// FIN, say): a super-frame of segments that fit the MTU.
-			if mss := e.mtu - (hdr - header.EthernetLen); mss > 0 {
+			// (LeftPartial saw a whole TCP header at start.)
+			hdr := start + int(inner[start+12]>>4)*4
+			if mss := e.mtu - (hdr - header.EthernetLen); hdr < len(inner) && mss > 0 {
 				g.Type, g.HdrLen, g.Size = packet.GSOTCPv4, uint16(hdr), uint16(mss)
 			}
 		}

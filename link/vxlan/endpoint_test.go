@@ -480,6 +480,7 @@ func FuzzReadBatch(f *testing.F) {
 		partialTrain = append(partialTrain, vx(100, partialOf(tcpFrame(f, 1, uint32(1000+i*500), uint16(i), 500, i == 2), 50))...)
 	}
 	f.Add(partialTrain, uint16(len(partialTrain)/3), uint8(4))
+	f.Add(vx(100, partialOf(emptyUDP(f), 40)), uint16(0), uint8(1))
 	f.Fuzz(func(t *testing.T, payload []byte, seg uint16, nbufs uint8) {
 		if len(payload) > udp.MaxTrain {
 			return
@@ -615,6 +616,17 @@ func BenchmarkEncapDecapTCP(b *testing.B) {
 	}
 }
 
+// emptyUDP returns a UDP/IPv4 frame without payload: 42 bytes, shorter
+// than a TCP header would need.
+func emptyUDP(t testing.TB) []byte {
+	f := bytes.Clone(udpFrame(t, 1)[:42])
+	binary.BigEndian.PutUint16(f[16:], 28)
+	f[24], f[25] = 0, 0
+	binary.BigEndian.PutUint16(f[24:], ^header.Checksum(f[14:34], 0))
+	binary.BigEndian.PutUint16(f[38:], 8)
+	return f
+}
+
 // partialOf returns f with its L4 checksum (field at fieldAt) left
 // partial, as a kernel VXLAN device sends it over a veth: the field holds
 // the pseudo-header sum.
@@ -641,12 +653,16 @@ func TestReadPartial(t *testing.T) {
 	}
 	lone := tcpFrame(t, 2, 9000, 9, 500, true)
 	u := udpFrame(t, 1)
-	for _, f := range append(segs, partialOf(lone, 50), partialOf(u, 40), u) {
+	empty := emptyUDP(t)
+	for _, f := range append(segs, partialOf(lone, 50), partialOf(u, 40), u, partialOf(empty, 40)) {
 		r.push(addrA, vx(100, f), 0)
 	}
 	out := readAll(t, e, 64)
-	if len(out) != 4 {
-		t.Fatalf("%d frames, want a super-frame, the lone segment and two datagrams", len(out))
+	if len(out) != 5 {
+		t.Fatalf("%d frames, want a super-frame, the lone segment and three datagrams", len(out))
+	}
+	if g := out[4].Meta.GSO; !g.NeedsCsum || g.IsGSO() || g.CsumStart != 34 || g.CsumOffset != 6 {
+		t.Fatalf("an empty partial datagram: GSO %+v", g)
 	}
 	if g := out[0].Meta.GSO; g.Type != packet.GSOTCPv4 || !g.NeedsCsum {
 		t.Fatalf("the partial segments: GSO %+v, want a super-frame", g)
@@ -669,8 +685,8 @@ func TestReadPartial(t *testing.T) {
 	if g := out[3].Meta.GSO; g.NeedsCsum || g.IsGSO() {
 		t.Fatalf("a datagram with a right checksum: GSO %+v, want none", g)
 	}
-	if c := e.LinkCounters()["vxlan_rx_csum_partial"]; c != 2 {
-		t.Fatalf("vxlan_rx_csum_partial %d, want 2", c)
+	if c := e.LinkCounters()["vxlan_rx_csum_partial"]; c != 3 {
+		t.Fatalf("vxlan_rx_csum_partial %d, want 3", c)
 	}
 }
 

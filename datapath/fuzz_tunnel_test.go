@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"testing"
 
@@ -22,6 +23,20 @@ func FuzzTunnel(f *testing.F) {
 	f.Add(false, vx(100, []byte{1, 2, 3}))
 	f.Add(true, vx(7, make([]byte, 60)))
 	f.Add(true, []byte{0x08, 0, 0})
+	// What a kernel VXLAN device sends over a veth: checksums left
+	// partial (the field holds the pseudo-header sum), a TSO frame whole.
+	partial := func(f []byte) []byte {
+		ip := f[14:34]
+		l4 := f[34:]
+		at := 6
+		if ip[9] == header.ProtoTCP {
+			at = 16
+		}
+		binary.BigEndian.PutUint16(l4[at:], header.PseudoHeaderChecksum(ip[9], [4]byte(ip[12:16]), [4]byte(ip[16:20]), uint16(len(l4))))
+		return f
+	}
+	f.Add(true, vx(100, partial(udpDgram(f, hw("fa:16:3e:00:00:01"), hw("fa:16:3e:00:00:02"), v4("10.10.0.11"), v4("10.10.0.12"), 1, 2, 64, 18))))
+	f.Add(true, vx(100, partial(tcpIP(f, hw("fa:16:3e:00:00:01"), hw("fa:16:3e:00:00:02"), v4("10.10.0.11"), v4("10.10.0.12"), 1, 2, "FA", 1000, 1, 1398*5))))
 	sentinel := vx(100, udpDgram(f, hw("fa:16:3e:00:00:01"), hw("ff:ff:ff:ff:ff:ff"), v4("10.10.0.11"), v4("10.10.0.255"), 1, 2, 64, 10))
 	f.Fuzz(func(t *testing.T, known bool, payload []byte) {
 		if len(payload) > 9000 {

@@ -124,6 +124,12 @@ type Coalescer struct {
 	flags   uint8  // flags of the last segment
 	limit   int    // largest frame
 	mtu     int    // see SetMTU; kept across Start
+	// Sums of the head's header words that a following segment shares
+	// (sameFlowHeaders), not folded, for AppendFrame: the IPv4 header but
+	// its total length, id and checksum; the pseudo-header but its length;
+	// the TCP header but its sequence number, offset-and-flags word and
+	// checksum.
+	ipBase, psBase, tcpBase uint64
 }
 
 // SetMTU makes Finish treat a frame whose IPv4 datagram is longer than mtu
@@ -152,7 +158,78 @@ func (c *Coalescer) Start(b *Buffer, f []byte, s TCPSegment) bool {
 	*c = Coalescer{b: b, head: s, n: 1, next: s.Seq + uint32(s.Payload), id: s.ID, flags: s.Flags,
 		limit: min(b.Cap(), header.EthernetLen+maxIPv4Len), partial: s.partial, mtu: c.mtu}
 	c.closed = s.Flags&tcpPSH != 0
+	c.bases(f[:s.HdrLen])
 	return true
+}
+
+// bases sums the head's shared header words, h its headers (Ethernet,
+// IPv4 without options, TCP).
+func (c *Coalescer) bases(h []byte) {
+	be := binary.BigEndian
+	ip, t := h[header.EthernetLen:groL4], h[groL4:]
+	c.ipBase = uint64(be.Uint16(ip[0:])) + uint64(be.Uint16(ip[6:])) + uint64(be.Uint16(ip[8:])) +
+		uint64(be.Uint16(ip[12:])) + uint64(be.Uint16(ip[14:])) + uint64(be.Uint16(ip[16:])) + uint64(be.Uint16(ip[18:]))
+	c.psBase = uint64(be.Uint16(ip[12:])) + uint64(be.Uint16(ip[14:])) + uint64(be.Uint16(ip[16:])) +
+		uint64(be.Uint16(ip[18:])) + uint64(header.ProtoTCP)
+	c.tcpBase = uint64(be.Uint32(t[0:])) + uint64(be.Uint32(t[8:])) + uint64(be.Uint16(t[14:])) + uint64(be.Uint16(t[18:]))
+	for o := header.TCPMinLen; o+4 <= len(t); o += 4 {
+		c.tcpBase += uint64(be.Uint32(t[o:]))
+	}
+}
+
+// AppendFrame is ParseTCPSegment and Append in one, quicker for a segment
+// that follows: its headers are first compared with the head's, and what
+// ParseTCPSegment would check and sum is then taken from the words that
+// differ (total length, id and IPv4 checksum; sequence number, flags and
+// TCP checksum) and the head's sums of the others. It reports what
+// Append(f, s) would for s, ok := ParseTCPSegment(f), and leaves the same
+// super-frame; false when !ok.
+func (c *Coalescer) AppendFrame(f []byte) bool {
+	hl := c.head.HdrLen
+	if c.b == nil || c.closed || len(f) <= hl || len(f) > header.EthernetLen+maxIPv4Len {
+		return false
+	}
+	be := binary.BigEndian
+	t := f[groL4:]
+	ipLen := be.Uint16(f[16:18])
+	if int(ipLen) != len(f)-header.EthernetLen {
+		return false
+	}
+	if fl := t[13]; fl != tcpACK && fl != tcpACK|tcpPSH {
+		return false
+	}
+	if !sameFlowHeaders(c.b.Data(), f, hl) {
+		return false
+	}
+	// The same Ethertype, version and header length, protocol, fragment
+	// field, data offset and reserved bits as the head, which passed
+	// ParseTCPSegment: only the words that differ are left to check.
+	id := be.Uint16(f[18:20])
+	if fold(c.ipBase+uint64(ipLen)+uint64(id)+uint64(be.Uint16(f[24:26]))) != 0xffff {
+		return false
+	}
+	ps := fold(c.psBase + uint64(ipLen) - header.IPv4MinLen)
+	csum := be.Uint16(t[16:18])
+	s := TCPSegment{
+		HdrLen:  hl,
+		Payload: len(f) - hl,
+		Seq:     be.Uint32(t[4:8]),
+		ID:      id,
+		Flags:   t[13],
+		hsum:    fold(uint64(ps) + c.tcpBase + uint64(be.Uint32(t[4:8])) + uint64(be.Uint16(t[12:14])) + uint64(csum)),
+		partial: csum == ps,
+	}
+	return c.appendSegment(f, s, false)
+}
+
+// fold folds a ones' complement sum of 16-bit words to 16 bits, as
+// header's sums do (a non-zero sum gives 1 to 0xffff).
+func fold(s uint64) uint16 {
+	s = s&0xffffffff + s>>32
+	s = s&0xffff + s>>16
+	s = s&0xffff + s>>16
+	s = s&0xffff + s>>16
+	return uint16(s)
 }
 
 // Segments returns how many segments the super-frame holds.
@@ -161,12 +238,15 @@ func (c *Coalescer) Segments() int { return c.n }
 // Append adds the payload of frame f, a segment ParseTCPSegment accepted
 // as s, if it follows the super-frame and its TCP checksum is right (or
 // left partial), and reports whether it did.
-func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
+func (c *Coalescer) Append(f []byte, s TCPSegment) bool { return c.appendSegment(f, s, true) }
+
+// appendSegment is Append; with compare false, for a segment whose
+// headers sameFlowHeaders found equal to the head's already.
+func (c *Coalescer) appendSegment(f []byte, s TCPSegment, compare bool) bool {
 	if c.b == nil || c.closed || s.HdrLen != c.head.HdrLen || s.Payload > c.head.Payload ||
 		s.Seq != c.next || c.b.Len()+s.Payload > c.limit {
 		return false
 	}
-	h := c.b.Data()
 	fixed := false
 	switch s.ID {
 	case c.id + 1:
@@ -181,7 +261,7 @@ func (c *Coalescer) Append(f []byte, s TCPSegment) bool {
 	default:
 		return false
 	}
-	if !sameFlowHeaders(h, f, s.HdrLen) {
+	if compare && !sameFlowHeaders(c.b.Data(), f, s.HdrLen) {
 		return false
 	}
 	// Linux lets the last segment carry PSH: the head has none here (or

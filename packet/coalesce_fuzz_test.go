@@ -3,6 +3,7 @@ package packet
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"neutrino/packet/header"
@@ -28,6 +29,8 @@ func tcpChecksum(f []byte) (right, partial bool) {
 // DataValid had a right checksum, one marked NeedsCsum a partial one; a
 // frame passed on unmarked is its segment unchanged. The last byte of a
 // change also asks for the checksums fixed (bit 0) or left partial (bit 1).
+// AppendFrame, given the segments after each first one, makes the same
+// frames as ParseTCPSegment and Append.
 func FuzzCoalesce(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{2, 100, 1, 0})                  // a payload byte of segment 2
@@ -53,6 +56,17 @@ func FuzzCoalesce(f *testing.F) {
 			in[i] = bytes.Clone(segs[i])
 		}
 		out, counts := coalesce(t, segs)
+		// AppendFrame takes the same segments into the same frames.
+		fast, fastCounts := coalesceWith(t, segs, true)
+		if !slices.Equal(counts, fastCounts) {
+			t.Fatalf("segments per frame: %v with Append, %v with AppendFrame", counts, fastCounts)
+		}
+		for j := range out {
+			if !bytes.Equal(out[j].Data(), fast[j].Data()) || out[j].Meta.GSO != fast[j].Meta.GSO {
+				t.Fatalf("frame %d differs with AppendFrame:\n got  %x %+v\n want %x %+v", j,
+					head(fast[j].Data()), fast[j].Meta.GSO, head(out[j].Data()), out[j].Meta.GSO)
+			}
+		}
 		next := 0
 		for j, b := range out {
 			from := in[next : next+counts[j]]

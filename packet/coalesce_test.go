@@ -42,6 +42,13 @@ func refix(f []byte) []byte {
 // the frames that come out and how many segments each holds.
 func coalesce(t testing.TB, frames [][]byte) ([]*Buffer, []int) {
 	t.Helper()
+	return coalesceWith(t, frames, false)
+}
+
+// coalesceWith is coalesce; with fast, the segments after the first of a
+// super-frame go through AppendFrame instead of ParseTCPSegment and Append.
+func coalesceWith(t testing.TB, frames [][]byte, fast bool) ([]*Buffer, []int) {
+	t.Helper()
 	var out []*Buffer
 	var counts []int
 	var c Coalescer
@@ -56,8 +63,11 @@ func coalesce(t testing.TB, frames [][]byte) ([]*Buffer, []int) {
 		}
 		i++
 		for i < len(frames) {
-			s, ok := ParseTCPSegment(frames[i])
-			if !ok || !c.Append(frames[i], s) {
+			if fast {
+				if !c.AppendFrame(frames[i]) {
+					break
+				}
+			} else if s, ok := ParseTCPSegment(frames[i]); !ok || !c.Append(frames[i], s) {
 				break
 			}
 			i++
@@ -420,6 +430,42 @@ func TestSum32(t *testing.T) {
 			}
 			if got, want := sum32(ones[:n], init), header.Checksum(ones[:n], init); got != want {
 				t.Fatalf("0xff * %d initial %#x: sum32 %#04x, Checksum %#04x", n, init, got, want)
+			}
+		}
+	}
+}
+
+// AppendFrame agrees with ParseTCPSegment and Append whatever header byte
+// of a following segment changed: left as it is, with its checksums fixed,
+// and with its TCP checksum left partial.
+func TestAppendFrameAgrees(t *testing.T) {
+	base := segmentsOf(t, superFrameSpec{payload: 3 * 120}, 120)
+	hdrLen := len(base[0]) - 120
+	for i := range hdrLen + 2 {
+		for _, x := range []byte{0x01, 0x10, 0x80} {
+			for mode := range 3 {
+				segs := make([][]byte, len(base))
+				for k := range base {
+					segs[k] = bytes.Clone(base[k])
+				}
+				s := segs[1]
+				s[i] ^= x
+				switch mode {
+				case 1:
+					refix(s)
+				case 2:
+					copy(s, offload(refix(s), 50))
+				}
+				want, wantCounts := coalesceWith(t, segs, false)
+				got, gotCounts := coalesceWith(t, segs, true)
+				if !equalInts(gotCounts, wantCounts) {
+					t.Fatalf("byte %d ^ %#x, mode %d: segments per frame %v, want %v", i, x, mode, gotCounts, wantCounts)
+				}
+				for j := range want {
+					if !bytes.Equal(got[j].Data(), want[j].Data()) || got[j].Meta.GSO != want[j].Meta.GSO {
+						t.Fatalf("byte %d ^ %#x, mode %d: frame %d differs", i, x, mode, j)
+					}
+				}
 			}
 		}
 	}

@@ -257,8 +257,7 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 			if d.Peer != peer || len(v) < header.VXLANLen+header.EthernetLen || !v.HasVNI() || v.VNI() != vni {
 				break
 			}
-			s, ok := r.parse(v.Payload())
-			if !ok || !r.c.Append(v.Payload(), s) {
+			if !r.c.AppendFrame(v.Payload()) {
 				break
 			}
 			r.datagrams++

@@ -205,10 +205,10 @@ func (c *Coalescer) AppendFrame(f []byte) bool {
 	// field, data offset and reserved bits as the head, which passed
 	// ParseTCPSegment: only the words that differ are left to check.
 	id := be.Uint16(f[18:20])
-	if fold(c.ipBase+uint64(ipLen)+uint64(id)+uint64(be.Uint16(f[24:26]))) != 0xffff {
+	if header.Fold(c.ipBase+uint64(ipLen)+uint64(id)+uint64(be.Uint16(f[24:26]))) != 0xffff {
 		return false
 	}
-	ps := fold(c.psBase + uint64(ipLen) - header.IPv4MinLen)
+	ps := header.Fold(c.psBase + uint64(ipLen) - header.IPv4MinLen)
 	csum := be.Uint16(t[16:18])
 	s := TCPSegment{
 		HdrLen:  hl,
@@ -216,20 +216,10 @@ func (c *Coalescer) AppendFrame(f []byte) bool {
 		Seq:     be.Uint32(t[4:8]),
 		ID:      id,
 		Flags:   t[13],
-		hsum:    fold(uint64(ps) + c.tcpBase + uint64(be.Uint32(t[4:8])) + uint64(be.Uint16(t[12:14])) + uint64(csum)),
+		hsum:    header.Fold(uint64(ps) + c.tcpBase + uint64(be.Uint32(t[4:8])) + uint64(be.Uint16(t[12:14])) + uint64(csum)),
 		partial: csum == ps,
 	}
 	return c.appendSegment(f, s, false)
-}
-
-// fold folds a ones' complement sum of 16-bit words to 16 bits, as
-// header's sums do (a non-zero sum gives 1 to 0xffff).
-func fold(s uint64) uint16 {
-	s = s&0xffffffff + s>>32
-	s = s&0xffff + s>>16
-	s = s&0xffff + s>>16
-	s = s&0xffff + s>>16
-	return uint16(s)
 }
 
 // Segments returns how many segments the super-frame holds.

@@ -54,13 +54,12 @@ type Endpoint struct {
 // rxState is what ReadBatch read from the Transport and has not handed
 // out yet: datagrams ds[i:n], the first from offset off.
 type rxState struct {
-	ds     []udp.Datagram
-	bufs   []*packet.Buffer // the buffers of ds, owned by the endpoint
-	n, i   int
-	off    int
-	err    error // the Transport's, returned once ds is drained
-	c      packet.Coalescer
-	parsed parsedAt // the last packet parsed by look-ahead
+	ds   []udp.Datagram
+	bufs []*packet.Buffer // the buffers of ds, owned by the endpoint
+	n, i int
+	off  int
+	err  error // the Transport's, returned once ds is drained
+	c    packet.Coalescer
 
 	// The last sender looked up and its VTEP number: datagrams come in
 	// runs from one peer, which then costs no map lookup.
@@ -71,14 +70,6 @@ type rxState struct {
 	// Counts of the current call, added to the counters at its end.
 	datagrams, short, noVNI, tooBig, super, coalesced uint64
 	partial                                           uint64 // lone frames passed on with a partial checksum
-}
-
-// parsedAt caches ParseTCPSegment's answer for the packet at (i, off).
-type parsedAt struct {
-	valid  bool
-	i, off int
-	seg    packet.TCPSegment
-	ok     bool
 }
 
 // txScratch is one WriteBatch's: the datagrams and the train buffers.
@@ -192,7 +183,7 @@ func (e *Endpoint) fill(want int) error {
 	for i := range m {
 		r.bufs[i] = r.ds[i].Buf
 	}
-	r.n, r.i, r.off, r.parsed.valid = k, 0, 0, false
+	r.n, r.i, r.off = k, 0, 0
 	if k == 0 {
 		return err
 	}
@@ -216,18 +207,6 @@ func (r *rxState) peek() (pkt []byte, d *udp.Datagram, i, off int) {
 	return data[r.off:end], d, i, off
 }
 
-// parse returns ParseTCPSegment's answer for the packet at the cursor,
-// whose inner frame is f, from the cache when looked at already.
-func (r *rxState) parse(f []byte) (packet.TCPSegment, bool) {
-	p := &r.parsed
-	if p.valid && p.i == r.i && p.off == r.off {
-		return p.seg, p.ok
-	}
-	s, ok := packet.ParseTCPSegment(f)
-	*p = parsedAt{valid: true, i: r.i, off: r.off, seg: s, ok: ok}
-	return s, ok
-}
-
 // decode moves the cursor past the next frame and reports whether it put
 // it into out; a packet it drops is counted.
 func (e *Endpoint) decode(out *packet.Buffer) bool {
@@ -249,7 +228,7 @@ func (e *Endpoint) decode(out *packet.Buffer) bool {
 	inner := v.Payload()
 	peer := d.Peer
 	meta := packet.Meta{Time: d.Buf.Meta.Time, Tunnel: packet.Tunnel{VNI: vni, VTEP: e.vtepOf(peer)}}
-	if s, ok := r.parse(inner); ok && r.c.Start(out, inner, s) {
+	if s, ok := packet.ParseTCPSegment(inner); ok && r.c.Start(out, inner, s) {
 		r.i, r.off = ni, noff
 		for r.i < r.n {
 			pkt, d, ni, noff := r.peek()

@@ -27,7 +27,7 @@ import (
 // to initial. To sum a message in pieces, pass each piece's result as the
 // next piece's initial; every piece but the last must have an even length.
 func Checksum(b []byte, initial uint16) uint16 {
-	return ChecksumCombine(bits.ReverseBytes16(fold(sumLE(b))), initial)
+	return ChecksumCombine(bits.ReverseBytes16(Fold(sumLE(b))), initial)
 }
 
 // CopyChecksum copies src into dst, which must be at least as long, and
@@ -46,7 +46,7 @@ func CopyChecksum(dst, src []byte, initial uint16) uint16 {
 		copy(dst, src)
 		s = sumLE(src)
 	}
-	return ChecksumCombine(bits.ReverseBytes16(fold(s)), initial)
+	return ChecksumCombine(bits.ReverseBytes16(Fold(s)), initial)
 }
 
 // sumLE adds b as little-endian 64-bit words with end-around carry. Ones'
@@ -93,9 +93,9 @@ func sumLE(b []byte) uint64 {
 	return s + c // s is 0 if c is 1 here: no carry out
 }
 
-// fold reduces a 64-bit ones' complement sum to 16 bits. The result is 0
+// Fold reduces a 64-bit ones' complement sum to 16 bits. The result is 0
 // only when s is 0.
-func fold(s uint64) uint16 {
+func Fold(s uint64) uint16 {
 	s = s&0xffffffff + s>>32 // < 2^33
 	s = s&0xffff + s>>16     // < 2^17 + 2^16
 	s = s&0xffff + s>>16     // <= 0xffff + 2
@@ -116,7 +116,7 @@ func PseudoHeaderChecksum(proto uint8, src, dst [4]byte, length uint16) uint16 {
 	s := uint64(binary.BigEndian.Uint16(src[0:2])) + uint64(binary.BigEndian.Uint16(src[2:4])) +
 		uint64(binary.BigEndian.Uint16(dst[0:2])) + uint64(binary.BigEndian.Uint16(dst[2:4])) +
 		uint64(proto) + uint64(length)
-	return fold(s)
+	return Fold(s)
 }
 
 // ChecksumUpdate16 returns checksum field hc patched for a 16-bit word of
@@ -160,7 +160,7 @@ func (b IPv4) ChecksumValid() bool {
 		s := uint64(binary.LittleEndian.Uint32(h[0:4])) + uint64(binary.LittleEndian.Uint32(h[4:8])) +
 			uint64(binary.LittleEndian.Uint32(h[8:12])) + uint64(binary.LittleEndian.Uint32(h[12:16])) +
 			uint64(binary.LittleEndian.Uint32(h[16:20]))
-		return fold(s) == 0xffff
+		return Fold(s) == 0xffff
 	}
 	return Checksum(b[:b.HeaderLen()], 0) == 0xffff
 }
